@@ -1,0 +1,174 @@
+//! Command-line arguments (the "low" form, mirroring the flags). Each
+//! command turns them into real objects in `cmd/`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::exit;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "crlbatch",
+    version,
+    about = "Batch CRL revocation processing for JPKI (My Number Card PKI)",
+    long_about = "Batch CRL revocation processing for JPKI (My Number Card PKI): verify and index daily CRLs, \
+answer revocation status exactly, generate a synthetic JPKI PKI for tests and benchmarks.",
+    after_help = exit::TABLE
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Generate a deterministic synthetic JPKI PKI: CA generations and signed CRLs.
+    Gen(GenArgs),
+    /// Parse a CRL (and, with --ca, verify it and judge freshness); print a summary.
+    Inspect(InspectArgs),
+    /// Verify CRLs of one CA, build the revocation index and persist it.
+    Index(IndexArgs),
+    /// Revocation status of serial numbers, from an index or from CRLs.
+    Status(StatusArgs),
+    /// Differences between two index snapshots of one issuer.
+    Diff(DiffArgs),
+}
+
+/// An evaluation time: RFC 3339, default now.
+#[derive(Debug, Args, Clone)]
+pub struct AtArg {
+    /// Evaluation time for freshness (RFC 3339, e.g. 2026-11-26T03:00:00Z). Default: now.
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = exit::TABLE)]
+pub struct GenArgs {
+    /// Output folder (created). Layout: gen.json, ca/<name>.der, crl/<name>.crl or crl/<name>/pNNNN.crl.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Seed: the same seed gives the same keys, certificates and CRLs.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Entries per CA CRL (spread over its partitions).
+    #[arg(long, default_value_t = 10_000)]
+    pub entries: u64,
+    /// Partitions per CA: each a CRL with an issuingDistributionPoint (1 = one full CRL).
+    #[arg(long, default_value_t = 1)]
+    pub partitions: u32,
+    /// thisUpdate of the CRLs (nextUpdate is one day later).
+    #[arg(long, value_name = "TIME", default_value = crlbatch_gen::DEFAULT_THIS_UPDATE)]
+    pub this_update: String,
+    /// cRLNumber of the CRLs.
+    #[arg(long, default_value_t = 1)]
+    pub crl_number: u64,
+    /// Only write CRLs of these CAs (sign-2019, sign-2023, auth-2019, auth-2023); repeatable.
+    #[arg(long, value_name = "CA")]
+    pub only: Vec<String>,
+    /// Entries per CA with 16..=20-octet serials (default: entries/5000, at least 1).
+    #[arg(long)]
+    pub long_serials: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = exit::TABLE)]
+pub struct InspectArgs {
+    /// The CRL file (DER or PEM).
+    pub crl: PathBuf,
+    /// CA certificate to verify against (DER or PEM).
+    #[arg(long, value_name = "CERT")]
+    pub ca: Option<PathBuf>,
+    #[command(flatten)]
+    pub at: AtArg,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct LimitArgs {
+    /// Largest CRL accepted, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = crlbatch_crl::DEFAULT_MAX_CRL_BYTES)]
+    pub max_crl_size: u64,
+    /// Most entries accepted in one CRL.
+    #[arg(long, value_name = "N", default_value_t = crlbatch_crl::DEFAULT_MAX_ENTRIES)]
+    pub max_entries: u64,
+}
+
+/// Whether to record the SHA-256 of each CRL file in the index metadata.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum FileDigestArg {
+    /// Hash the whole file (a second hash pass on its own thread).
+    Sha256,
+    /// Record only the signature digest over tbsCertList.
+    Skip,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = exit::TABLE)]
+pub struct IndexArgs {
+    /// CA certificate the CRLs must verify against.
+    #[arg(long, value_name = "CERT")]
+    pub ca: PathBuf,
+    /// CRL files of this CA: one full CRL, or several partitions (each with an issuingDistributionPoint).
+    #[arg(long, value_name = "CRL", num_args = 1.., required = true)]
+    pub crl: Vec<PathBuf>,
+    /// Index folder; the index is written to DIR/<issuer kid>.crlidx atomically.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub at: AtArg,
+    /// Print a JSON summary.
+    #[arg(long)]
+    pub json: bool,
+    #[arg(long, value_enum, default_value_t = FileDigestArg::Sha256)]
+    pub file_digest: FileDigestArg,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = exit::TABLE)]
+pub struct StatusArgs {
+    /// Index folder written by `crlbatch index`.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["ca", "crl"])]
+    pub index: Option<PathBuf>,
+    /// Issuer key identifier (hex) to select in an index folder holding several.
+    #[arg(long, value_name = "KID", requires = "index")]
+    pub issuer: Option<String>,
+    /// CA certificate (with --crl): verify and index the CRLs in memory.
+    #[arg(long, value_name = "CERT", requires = "crl")]
+    pub ca: Option<PathBuf>,
+    /// CRL files of the CA (with --ca).
+    #[arg(long, value_name = "CRL", num_args = 1.., requires = "ca")]
+    pub crl: Vec<PathBuf>,
+    #[command(flatten)]
+    pub at: AtArg,
+    /// Serial numbers, hex (either case, leading zeros and colons allowed, leading - for negative).
+    #[arg(long, value_name = "HEX", num_args = 1.., required_unless_present = "serials_from")]
+    pub serial: Vec<String>,
+    /// A file with one serial per line ("-" for standard input).
+    #[arg(long, value_name = "FILE", conflicts_with = "serial")]
+    pub serials_from: Option<PathBuf>,
+    /// One JSON object per line.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = exit::TABLE)]
+pub struct DiffArgs {
+    /// The older index file (.crlidx).
+    pub old: PathBuf,
+    /// The newer index file (.crlidx) of the same issuer.
+    pub new: PathBuf,
+    /// One JSON object per line, then a summary object.
+    #[arg(long)]
+    pub json: bool,
+}

@@ -1,0 +1,66 @@
+//! `crlbatch index`
+
+use std::path::Path;
+use std::time::Instant;
+
+use serde_json::json;
+
+use crlbatch_crl::FileDigest;
+use crlbatch_index::{index_crls, index_file_name};
+
+use crate::args::{FileDigestArg, IndexArgs};
+use crate::cmd;
+use crate::exit::{CliError, CliResult};
+
+pub fn run(a: IndexArgs) -> CliResult {
+    let started = Instant::now();
+    let at = cmd::at(&a.at)?;
+    let ca = cmd::load_ca(&a.ca)?;
+    let digest = match a.file_digest {
+        FileDigestArg::Sha256 => FileDigest::Sha256,
+        FileDigestArg::Skip => FileDigest::Skip,
+    };
+    let opts = cmd::parse_options(&a.limits, digest);
+    let names: Vec<(String, &Path)> = a
+        .crl
+        .iter()
+        .map(|p| (p.display().to_string(), p.as_path()))
+        .collect();
+    let index = index_crls(&ca, &names, at, &opts)?;
+    let built = started.elapsed();
+    let path = a.out.join(index_file_name(&ca.kid_hex()));
+    index.save(&path).map_err(|e| {
+        let mut err = CliError::from(e);
+        err.code = crate::exit::CANTCREAT;
+        err
+    })?;
+    let total = started.elapsed();
+    let m = index.meta();
+    let size = std::fs::metadata(&path).map(|md| md.len()).unwrap_or(0);
+    if a.json {
+        cmd::print_json(&json!({
+            "issuer_kid": m.issuer_kid,
+            "issuer": m.issuer,
+            "path": path.display().to_string(),
+            "entries": m.entries,
+            "duplicates": m.duplicates,
+            "long_serials": m.long_serials,
+            "index_bytes": size,
+            "crls": m.crls,
+            "seconds_build": built.as_secs_f64(),
+            "seconds_total": total.as_secs_f64(),
+        }))?;
+    } else {
+        eprintln!(
+            "indexed {} entries ({} duplicates, {} long serials) from {} CRL(s) for issuer {} into {} ({size} bytes) in {:.3} s",
+            m.entries,
+            m.duplicates,
+            m.long_serials,
+            m.crls.len(),
+            m.issuer_kid,
+            path.display(),
+            total.as_secs_f64()
+        );
+    }
+    Ok(())
+}

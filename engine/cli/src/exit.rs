@@ -1,0 +1,107 @@
+//! Exit codes (sysexits-style) and the one error type of the binary's edge.
+//!
+//! | code | name        | meaning |
+//! |------|-------------|---------|
+//! | 0    | OK          | success |
+//! | 2    | USAGE       | bad command line (from clap) |
+//! | 65   | DATAERR     | bad input data: malformed/rejected CRL, bad serial, corrupt index |
+//! | 66   | NOINPUT     | an input file cannot be opened |
+//! | 70   | SOFTWARE    | internal error (a bug) |
+//! | 73   | CANTCREAT   | an output cannot be created |
+//! | 74   | IOERR       | I/O error while reading or writing |
+//! | 75   | TEMPFAIL    | try again later: CRL stale or not yet valid |
+//! | 78   | CONFIG      | bad configuration |
+
+use std::fmt;
+
+pub const OK: u8 = 0;
+pub const DATAERR: u8 = 65;
+pub const NOINPUT: u8 = 66;
+pub const SOFTWARE: u8 = 70;
+pub const CANTCREAT: u8 = 73;
+pub const IOERR: u8 = 74;
+pub const TEMPFAIL: u8 = 75;
+#[allow(dead_code)] // used once job configuration lands (issue 3)
+pub const CONFIG: u8 = 78;
+
+/// The exit-code table shown by `--help`.
+pub const TABLE: &str = "Exit codes: 0 ok; 2 usage; 65 bad input data (malformed or rejected CRL, bad serial, corrupt index); \
+66 input missing; 70 internal error; 73 cannot create output; 74 I/O error; 75 temporary (stale or not-yet-valid CRL: retry later); 78 bad configuration.";
+
+/// An error with its exit code; printed as one line.
+#[derive(Debug)]
+pub struct CliError {
+    pub code: u8,
+    pub message: String,
+}
+
+impl CliError {
+    pub fn new(code: u8, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl From<crlbatch_crl::CrlError> for CliError {
+    fn from(e: crlbatch_crl::CrlError) -> Self {
+        let code = match e {
+            crlbatch_crl::CrlError::Io(_) => NOINPUT,
+            _ => DATAERR,
+        };
+        CliError::new(code, e.to_string())
+    }
+}
+
+impl From<crlbatch_crl::CertError> for CliError {
+    fn from(e: crlbatch_crl::CertError) -> Self {
+        let code = match e {
+            crlbatch_crl::CertError::Io(_) => NOINPUT,
+            _ => DATAERR,
+        };
+        CliError::new(code, e.to_string())
+    }
+}
+
+impl From<crlbatch_index::IndexError> for CliError {
+    fn from(e: crlbatch_index::IndexError) -> Self {
+        let code = match e {
+            crlbatch_index::IndexError::Io { .. } => NOINPUT,
+            _ => DATAERR,
+        };
+        CliError::new(code, e.to_string())
+    }
+}
+
+impl From<crlbatch_index::Rejection> for CliError {
+    fn from(e: crlbatch_index::Rejection) -> Self {
+        let code = match &e {
+            crlbatch_index::Rejection::Parse {
+                error: crlbatch_crl::CrlError::Io(_),
+                ..
+            } => NOINPUT,
+            r if r.is_temporary() => TEMPFAIL,
+            _ => DATAERR,
+        };
+        CliError::new(code, e.to_string())
+    }
+}
+
+impl From<crlbatch_gen::GenError> for CliError {
+    fn from(e: crlbatch_gen::GenError) -> Self {
+        let code = match e {
+            crlbatch_gen::GenError::Io(_) => CANTCREAT,
+            _ => SOFTWARE,
+        };
+        CliError::new(code, e.to_string())
+    }
+}
+
+pub type CliResult<T = ()> = Result<T, CliError>;

@@ -1,0 +1,33 @@
+//! `crlbatch`: the thin binary. Parses arguments, runs a command from the
+//! library crates, maps errors to one line on stderr and a sysexits-style
+//! exit code (see `exit.rs` and the README).
+
+mod args;
+mod cmd;
+mod exit;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::args::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Gen(a) => cmd::gen::run(a),
+        Command::Inspect(a) => cmd::inspect::run(a),
+        Command::Index(a) => cmd::index::run(a),
+        Command::Status(a) => cmd::status::run(a),
+        Command::Diff(a) => cmd::diff::run(a),
+    };
+    match result {
+        Ok(()) => ExitCode::from(exit::OK),
+        Err(e) => {
+            // One line, no personal data: messages name files, offsets and
+            // serial positions, never record contents.
+            eprintln!("crlbatch: error: {}", e.message.replace('\n', " "));
+            ExitCode::from(e.code)
+        }
+    }
+}

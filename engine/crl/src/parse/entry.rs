@@ -1,0 +1,350 @@
+//! revokedCertificates entries: the hot path.
+//!
+//! ```text
+//! revokedCertificates     SEQUENCE OF SEQUENCE  {
+//!      userCertificate         CertificateSerialNumber,
+//!      revocationDate          Time,
+//!      crlEntryExtensions      Extensions OPTIONAL
+//!                               -- if present, version MUST be v2
+//!                           }  OPTIONAL,
+//! ```
+//! Entries are decoded into columns (serial, time code, reason), with no heap
+//! allocation per entry. Serials that are non-negative and fit in 64 bits
+//! (every JPKI serial we know of) take the fast path; all others are kept
+//! exactly in [`LongEntry`].
+//!
+//! Entry extensions (RFC 5280 §5.3): reasonCode and invalidityDate are
+//! decoded; holdInstructionCode and unknown non-critical extensions are
+//! ignored; certificateIssuer (an indirect CRL) and any unknown critical
+//! extension reject the CRL.
+
+use crate::der::{self, tag, DerError, DerErrorKind, Reader};
+use crate::error::CrlError;
+use crate::oid;
+use crate::reason::{self, Reason};
+use crate::serial::{Serial, SerialError};
+use crate::time::{self, Timestamp};
+
+/// Time codes are seconds since this instant (1950-01-01T00:00:00Z, the
+/// earliest UTCTime), so every UTCTime up to 2086 fits in a `u32`.
+pub const TIME_BASE: i64 = -631_152_000;
+/// A time code meaning "not representable; see the exceptions list".
+pub const TIME_OVERFLOW: u32 = u32::MAX;
+
+/// Encode a time as a `u32` code, or [`TIME_OVERFLOW`].
+#[inline]
+pub fn time_code(t: Timestamp) -> u32 {
+    u32::try_from(t.0 - TIME_BASE)
+        .ok()
+        .filter(|&c| c != TIME_OVERFLOW)
+        .unwrap_or(TIME_OVERFLOW)
+}
+
+/// Decode a time code that is not [`TIME_OVERFLOW`].
+#[inline]
+pub fn time_from_code(c: u32) -> Timestamp {
+    Timestamp(TIME_BASE + i64::from(c))
+}
+
+/// An entry whose serial does not fit the `u64` fast path (negative, or more
+/// than 8 octets), kept exactly.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LongEntry {
+    pub serial: Serial,
+    pub revocation_time: Timestamp,
+    pub reason: Option<Reason>,
+    pub invalidity_time: Option<Timestamp>,
+    /// Position of the entry in the CRL (0-based entry number).
+    pub ordinal: u64,
+}
+
+/// Decoded entries in CRL order, as columns.
+#[derive(Debug, Default, Clone)]
+pub struct EntryColumns {
+    /// Fast-path serials.
+    pub serials: Vec<u64>,
+    /// Revocation time codes, parallel to `serials`.
+    pub times: Vec<u32>,
+    /// Reason octets ([`reason::NO_REASON`] when absent), parallel to `serials`.
+    pub reasons: Vec<u8>,
+    /// Revocation times that do not fit a time code: (index into `serials`, time).
+    pub time_overflow: Vec<(u32, Timestamp)>,
+    /// Invalidity dates: (index into `serials`, time).
+    pub invalidity: Vec<(u32, Timestamp)>,
+    /// Entries off the fast path.
+    pub long: Vec<LongEntry>,
+}
+
+impl EntryColumns {
+    /// Entries in total.
+    pub fn len(&self) -> u64 {
+        (self.serials.len() + self.long.len()) as u64
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.serials.is_empty() && self.long.is_empty()
+    }
+
+    /// Append `other` (which follows `self` in CRL order).
+    pub fn append(&mut self, mut other: EntryColumns) -> Result<(), CrlError> {
+        let base = u32::try_from(self.serials.len()).map_err(|_| CrlError::TooManyEntries {
+            limit: u64::from(u32::MAX),
+        })?;
+        if self.serials.is_empty() && self.long.is_empty() {
+            *self = other;
+            return Ok(());
+        }
+        self.serials.append(&mut other.serials);
+        self.times.append(&mut other.times);
+        self.reasons.append(&mut other.reasons);
+        self.time_overflow
+            .extend(other.time_overflow.into_iter().map(|(i, t)| (i + base, t)));
+        self.invalidity
+            .extend(other.invalidity.into_iter().map(|(i, t)| (i + base, t)));
+        // Ordinals are absolute already.
+        self.long.append(&mut other.long);
+        Ok(())
+    }
+
+    /// Count entries per reason: index = code (0..=10), 11 = no reasonCode.
+    pub fn reason_counts(&self) -> [u64; 12] {
+        let mut counts = [0u64; 12];
+        let mut bump = |r: u8| {
+            let slot = if r == reason::NO_REASON {
+                11
+            } else {
+                usize::from(r.min(10))
+            };
+            if let Some(c) = counts.get_mut(slot) {
+                *c += 1;
+            }
+        };
+        for &r in &self.reasons {
+            bump(r);
+        }
+        for e in &self.long {
+            bump(reason::reason_to_u8(e.reason));
+        }
+        counts
+    }
+}
+
+/// The fixed encoding of an entry extension list holding only a reasonCode:
+/// `30 0d 30 0b 06 03 55 1d 15 04 03 0a 01 XX`.
+const REASON_ONLY_PREFIX: [u8; 13] = [
+    0x30, 0x0d, 0x30, 0x0b, 0x06, 0x03, 0x55, 0x1d, 0x15, 0x04, 0x03, 0x0a, 0x01,
+];
+
+/// Most extensions one entry may carry (a bound for duplicate detection).
+const MAX_ENTRY_EXTENSIONS: usize = 16;
+
+fn time_err(offset: u64) -> impl Fn(time::TimeErrorKind) -> CrlError {
+    move |kind| CrlError::InvalidTime { offset, kind }
+}
+
+/// Read a Time (UTCTime or GeneralizedTime).
+#[inline]
+pub(crate) fn read_time(r: &mut Reader<'_>) -> Result<Timestamp, CrlError> {
+    let t = r.read_any()?;
+    match t.tag {
+        tag::UTC_TIME => time::parse_utc_time(t.value).map_err(time_err(t.offset)),
+        tag::GENERALIZED_TIME => time::parse_generalized_time(t.value).map_err(time_err(t.offset)),
+        found => Err(t
+            .error(DerErrorKind::UnexpectedTag {
+                expected: tag::UTC_TIME,
+                found,
+            })
+            .into()),
+    }
+}
+
+fn reason_from_enumerated(v: &[u8], offset: u64) -> Result<Reason, CrlError> {
+    let mut r = Reader::new(v, offset);
+    let e = r.read(tag::ENUMERATED)?;
+    r.finish()?;
+    der::check_integer(&e)?;
+    let code = match e.value {
+        [c] => *c,
+        _ => {
+            return Err(CrlError::InvalidReasonCode {
+                offset: e.offset,
+                code: der::hex(e.value),
+            })
+        }
+    };
+    Reason::from_code(code).ok_or(CrlError::InvalidReasonCode {
+        offset: e.offset,
+        code: code.to_string(),
+    })
+}
+
+/// The general path for crlEntryExtensions.
+fn entry_extensions(exts: &der::Tlv<'_>) -> Result<(Option<Reason>, Option<Timestamp>), CrlError> {
+    let mut reason = None;
+    let mut invalidity = None;
+    let mut seen: [&[u8]; MAX_ENTRY_EXTENSIONS] = [&[]; MAX_ENTRY_EXTENSIONS];
+    let mut n_seen = 0usize;
+    let mut r = exts.reader();
+    if r.is_empty() {
+        return Err(exts.error(DerErrorKind::EmptySequence).into());
+    }
+    while !r.is_empty() {
+        let ext = r.read(tag::SEQUENCE)?;
+        let mut e = ext.reader();
+        let id = e.read(tag::OID)?;
+        der::check_oid(&id)?;
+        let critical = match e.read_optional(tag::BOOLEAN)? {
+            Some(b) => {
+                if !der::read_bool(&b)? {
+                    return Err(b.error(DerErrorKind::DefaultValueEncoded).into());
+                }
+                true
+            }
+            None => false,
+        };
+        let value = e.read(tag::OCTET_STRING)?;
+        e.finish()?;
+        if seen.get(..n_seen).unwrap_or_default().contains(&id.value) {
+            return Err(CrlError::DuplicateExtension {
+                offset: ext.offset,
+                oid: der::oid_to_string(id.value),
+            });
+        }
+        match seen.get_mut(n_seen) {
+            Some(slot) => *slot = id.value,
+            None => {
+                return Err(CrlError::InvalidExtension {
+                    offset: ext.offset,
+                    what: "too many crlEntryExtensions in one",
+                })
+            }
+        }
+        n_seen += 1;
+        match id.value {
+            x if x == oid::REASON_CODE => {
+                reason = Some(reason_from_enumerated(value.value, value.value_offset())?)
+            }
+            x if x == oid::INVALIDITY_DATE => {
+                let mut vr = value.reader();
+                let g = vr.read(tag::GENERALIZED_TIME)?;
+                vr.finish()?;
+                invalidity =
+                    Some(time::parse_generalized_time(g.value).map_err(time_err(g.offset))?);
+            }
+            x if x == oid::CERTIFICATE_ISSUER => {
+                return Err(CrlError::IndirectCrl { offset: ext.offset })
+            }
+            x if x == oid::HOLD_INSTRUCTION_CODE => {}
+            _ if critical => {
+                return Err(CrlError::UnknownCriticalExtension {
+                    offset: ext.offset,
+                    oid: der::oid_to_string(id.value),
+                })
+            }
+            _ => {}
+        }
+    }
+    Ok((reason, invalidity))
+}
+
+/// Parse complete entries in `buf` (which holds whole entries only) into
+/// `out`. `base` is the absolute offset of `buf[0]`; `ordinal` the entry
+/// number of the first entry.
+pub(crate) fn parse_entries(
+    buf: &[u8],
+    base: u64,
+    ordinal: u64,
+    allow_extensions: bool,
+    out: &mut EntryColumns,
+) -> Result<(), CrlError> {
+    let mut outer = Reader::new(buf, base);
+    let mut ordinal = ordinal;
+    while !outer.is_empty() {
+        let entry = outer.read(tag::SEQUENCE)?;
+        parse_entry(&entry, ordinal, allow_extensions, out)?;
+        ordinal += 1;
+    }
+    Ok(())
+}
+
+#[inline]
+fn parse_entry(
+    entry: &der::Tlv<'_>,
+    ordinal: u64,
+    allow_extensions: bool,
+    out: &mut EntryColumns,
+) -> Result<(), CrlError> {
+    let mut r = entry.reader();
+    let serial = r.read(tag::INTEGER)?;
+    der::check_integer(&serial)?;
+    let revoked = read_time(&mut r)?;
+    let (reason, invalidity) = if r.is_empty() {
+        (None, None)
+    } else {
+        let rest = entry
+            .value
+            .get(usize::try_from(r.offset() - entry.value_offset()).unwrap_or(usize::MAX)..)
+            .unwrap_or_default();
+        if !allow_extensions {
+            return Err(CrlError::ExtensionsInV1 { offset: r.offset() });
+        }
+        // Fast path: a lone reasonCode extension, byte for byte.
+        match rest.split_at_checked(REASON_ONLY_PREFIX.len()) {
+            Some((prefix, [code]))
+                if prefix == REASON_ONLY_PREFIX && Reason::from_code(*code).is_some() =>
+            {
+                (Reason::from_code(*code), None)
+            }
+            _ => {
+                let exts = r.read(tag::SEQUENCE)?;
+                r.finish()?;
+                entry_extensions(&exts)?
+            }
+        }
+    };
+    // Fast path: non-negative and at most 8 magnitude octets.
+    let v = serial.value;
+    let fast = match v {
+        [0, rest @ ..] if rest.len() <= 8 => Some(rest),
+        [first, ..] if first & 0x80 == 0 && v.len() <= 8 => Some(v),
+        _ => None,
+    };
+    match fast {
+        Some(mag) => {
+            let value = mag.iter().fold(0u64, |a, &b| (a << 8) | u64::from(b));
+            let idx = u32::try_from(out.serials.len()).map_err(|_| CrlError::TooManyEntries {
+                limit: u64::from(u32::MAX),
+            })?;
+            out.serials.push(value);
+            let code = time_code(revoked);
+            if code == TIME_OVERFLOW {
+                out.time_overflow.push((idx, revoked));
+            }
+            out.times.push(code);
+            out.reasons.push(reason::reason_to_u8(reason));
+            if let Some(t) = invalidity {
+                out.invalidity.push((idx, t));
+            }
+        }
+        None => {
+            let s = Serial::from_der_integer(v).map_err(|e| match e {
+                SerialError::TooLong { octets } => CrlError::SerialTooLong {
+                    offset: serial.offset,
+                    octets,
+                },
+                _ => CrlError::Der(DerError {
+                    offset: serial.offset,
+                    kind: DerErrorKind::EmptyInteger,
+                }),
+            })?;
+            out.long.push(LongEntry {
+                serial: s,
+                revocation_time: revoked,
+                reason,
+                invalidity_time: invalidity,
+                ordinal,
+            });
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,155 @@
+//! Admission: which CRLs may stand behind a `good`.
+//!
+//! A CRL is admitted for an issuer when it parses strictly, verifies against
+//! the issuer's CA certificate (issuer name, authorityKeyIdentifier, keyUsage,
+//! signature), is complete for end-entity certificates (not a delta CRL; no
+//! issuingDistributionPoint restriction to CA or attribute certificates or to
+//! some reasons), and is fresh at the evaluation time. Several CRLs of one
+//! issuer are accepted only as partitions: each carries a distinct
+//! issuingDistributionPoint.
+
+use std::path::Path;
+
+use crlbatch_crl::{
+    CaCert, Crl, CrlError, EntryColumns, Freshness, ParseOptions, Timestamp, VerifyError,
+};
+
+use crate::index::RevocationIndex;
+use crate::meta::{CrlMeta, IndexMeta};
+
+/// Why a CRL cannot be used as a basis for `good`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Rejection {
+    /// It does not parse (malformed, unknown critical extension, indirect, ...).
+    #[error("{source_name}: {error}")]
+    Parse {
+        source_name: String,
+        error: CrlError,
+    },
+    /// It does not verify against the CA.
+    #[error("{source_name}: {error}")]
+    Verify {
+        source_name: String,
+        error: VerifyError,
+    },
+    /// It is not a complete CRL for end-entity certificates.
+    #[error("{source_name}: {why}")]
+    Incomplete { source_name: String, why: String },
+    /// It is not fresh at the evaluation time.
+    #[error("{source_name}: {}", .freshness.detail().unwrap_or_default())]
+    NotFresh {
+        source_name: String,
+        freshness: Freshness,
+    },
+    /// The set of CRLs given for one issuer is not a set of partitions.
+    #[error("{0}")]
+    NotPartitions(String),
+}
+
+impl Rejection {
+    /// The `detail` of an `unknown` verdict caused by this rejection.
+    pub fn detail(&self) -> String {
+        match self {
+            Rejection::Parse { error, .. } => format!("CRL rejected: {error}"),
+            Rejection::Verify {
+                error: VerifyError::SignatureInvalid { .. },
+                ..
+            } => "CRL signature invalid".to_owned(),
+            Rejection::Verify { error, .. } => format!("CRL does not verify: {error}"),
+            Rejection::Incomplete { why, .. } => why.clone(),
+            Rejection::NotFresh { freshness, .. } => freshness.detail().unwrap_or_default(),
+            Rejection::NotPartitions(why) => why.clone(),
+        }
+    }
+
+    /// Whether waiting may help (a stale or not-yet-valid CRL), as opposed to
+    /// bad data.
+    pub fn is_temporary(&self) -> bool {
+        matches!(self, Rejection::NotFresh { .. })
+    }
+}
+
+/// Completeness for end-entity certificates.
+pub fn completeness(crl: &Crl) -> Result<(), String> {
+    let ext = &crl.info.extensions;
+    if let Some(base) = &ext.delta_base {
+        return Err(format!(
+            "delta CRL only (base CRL number {base}); a delta is never a complete CRL"
+        ));
+    }
+    if let Some(idp) = &ext.idp {
+        if idp.only_contains_ca_certs {
+            return Err("CRL covers only CA certificates (issuingDistributionPoint)".to_owned());
+        }
+        if idp.only_contains_attribute_certs {
+            return Err(
+                "CRL covers only attribute certificates (issuingDistributionPoint)".to_owned(),
+            );
+        }
+        if let Some(r) = &idp.only_some_reasons {
+            return Err(format!("CRL covers only some reasons ({})", r.join(", ")));
+        }
+    }
+    Ok(())
+}
+
+/// Check one parsed CRL against the CA, completeness and freshness.
+pub fn admit(source_name: &str, crl: &Crl, ca: &CaCert, at: Timestamp) -> Result<(), Rejection> {
+    crlbatch_crl::verify_crl(&crl.info, ca).map_err(|error| Rejection::Verify {
+        source_name: source_name.to_owned(),
+        error,
+    })?;
+    completeness(crl).map_err(|why| Rejection::Incomplete {
+        source_name: source_name.to_owned(),
+        why,
+    })?;
+    let f = crlbatch_crl::freshness(crl.info.this_update, crl.info.next_update, at);
+    if !f.is_fresh() {
+        return Err(Rejection::NotFresh {
+            source_name: source_name.to_owned(),
+            freshness: f,
+        });
+    }
+    Ok(())
+}
+
+/// Parse, admit and index the CRLs of one CA (one full CRL, or partitions).
+pub fn index_crls(
+    ca: &CaCert,
+    sources: &[(String, &Path)],
+    at: Timestamp,
+    opts: &ParseOptions,
+) -> Result<RevocationIndex, Rejection> {
+    let mut metas = Vec::with_capacity(sources.len());
+    let mut all = EntryColumns::default();
+    let mut idps: Vec<Vec<u8>> = Vec::new();
+    for (name, path) in sources {
+        let crl = crlbatch_crl::parse_path(path, opts).map_err(|error| Rejection::Parse {
+            source_name: name.clone(),
+            error,
+        })?;
+        admit(name, &crl, ca, at)?;
+        if sources.len() > 1 {
+            let idp = crl.info.extensions.idp.as_ref().map(|i| i.der.clone()).ok_or_else(|| {
+                Rejection::NotPartitions(format!(
+                    "{name}: several CRLs given for issuer {} but this one has no issuingDistributionPoint (only partitions can be combined)",
+                    ca.kid_hex()
+                ))
+            })?;
+            if idps.contains(&idp) {
+                return Err(Rejection::NotPartitions(format!(
+                    "{name}: two CRLs for the same distribution point"
+                )));
+            }
+            idps.push(idp);
+        }
+        metas.push(CrlMeta::from_crl(name, &crl));
+        all.append(crl.entries).map_err(|error| Rejection::Parse {
+            source_name: name.clone(),
+            error,
+        })?;
+    }
+    let meta = IndexMeta::new(ca, metas, Timestamp::now());
+    Ok(RevocationIndex::build(meta, all))
+}

@@ -1,0 +1,328 @@
+//! The in-memory revocation index of one issuer key.
+
+use rayon::prelude::*;
+use roaring::RoaringTreemap;
+
+use crlbatch_crl::{
+    reason_from_u8, time_from_code, EntryColumns, LongEntry, Reason, Serial, Timestamp,
+    TIME_OVERFLOW,
+};
+
+use crate::meta::IndexMeta;
+use crate::rank::RankDir;
+
+/// What the index says about a listed serial.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Revocation {
+    pub revocation_time: Timestamp,
+    /// `None` when the entry had no reasonCode.
+    pub reason: Option<Reason>,
+    pub invalidity_time: Option<Timestamp>,
+}
+
+/// A serial kept off the fast path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LongRecord {
+    pub serial: Serial,
+    pub revocation: Revocation,
+}
+
+/// Exact revocation state of one issuer key: membership in a roaring
+/// treemap (u64 serials) plus an exact sorted set for the rest; per entry,
+/// reason and times addressed by rank.
+#[derive(Debug, Clone)]
+pub struct RevocationIndex {
+    pub(crate) meta: IndexMeta,
+    pub(crate) members: RoaringTreemap,
+    /// Revocation time codes by rank.
+    pub(crate) times: Vec<u32>,
+    /// Reason octets by rank.
+    pub(crate) reasons: Vec<u8>,
+    /// (rank, time) where `times[rank] == TIME_OVERFLOW`, sorted by rank.
+    pub(crate) time_overflow: Vec<(u32, Timestamp)>,
+    /// (rank, invalidity time), sorted by rank.
+    pub(crate) invalidity: Vec<(u32, Timestamp)>,
+    /// Long serials, sorted by serial, unique.
+    pub(crate) long: Vec<LongRecord>,
+    pub(crate) rank: RankDir,
+}
+
+/// The rule applied to a serial listed more than once: the entry with the
+/// earliest revocationDate wins (ties: the first in CRL order). Either way
+/// the serial is revoked.
+fn better(a: (Timestamp, usize), b: (Timestamp, usize)) -> bool {
+    a < b
+}
+
+impl RevocationIndex {
+    /// Build from the entries of one or more CRLs of one issuer (partitions
+    /// are merged). `meta` describes the CRLs; counts are filled in here.
+    pub fn build(mut meta: IndexMeta, cols: EntryColumns) -> Self {
+        let EntryColumns {
+            serials,
+            times,
+            reasons,
+            time_overflow,
+            invalidity,
+            long,
+        } = cols;
+        let n = serials.len();
+        let sorted = serials.windows(2).all(|w| matches!(w, [a, b] if a < b));
+        let mut duplicates = 0u64;
+
+        let overflow_of = |idx: usize| -> Timestamp {
+            let i = u32::try_from(idx).unwrap_or(u32::MAX);
+            time_overflow
+                .binary_search_by_key(&i, |&(k, _)| k)
+                .ok()
+                .and_then(|p| time_overflow.get(p))
+                .map_or(Timestamp(0), |&(_, t)| t)
+        };
+        let time_at = |idx: usize| -> Timestamp {
+            match times.get(idx) {
+                Some(&c) if c != TIME_OVERFLOW => time_from_code(c),
+                _ => overflow_of(idx),
+            }
+        };
+
+        // `order`: indexes into the input columns, in ascending serial
+        // order, one per distinct serial.
+        let order: Option<Vec<u32>> = if sorted {
+            None
+        } else {
+            let mut pairs: Vec<(u64, u32)> = serials
+                .iter()
+                .enumerate()
+                .map(|(i, &s)| (s, u32::try_from(i).unwrap_or(u32::MAX)))
+                .collect();
+            pairs.par_sort_unstable();
+            let mut order: Vec<u32> = Vec::with_capacity(n);
+            let mut i = 0usize;
+            while let Some(&(s, first)) = pairs.get(i) {
+                let mut best = first;
+                let mut j = i + 1;
+                while let Some(&(s2, idx2)) = pairs.get(j).filter(|p| p.0 == s) {
+                    duplicates += 1;
+                    if better(
+                        (time_at(idx2 as usize), idx2 as usize),
+                        (time_at(best as usize), best as usize),
+                    ) {
+                        best = idx2;
+                    }
+                    let _ = s2;
+                    j += 1;
+                }
+                order.push(best);
+                i = j;
+            }
+            Some(order)
+        };
+
+        let (members, times_out, reasons_out, overflow_out, invalidity_out) = match order {
+            None => {
+                let members =
+                    RoaringTreemap::from_sorted_iter(serials.iter().copied()).unwrap_or_default();
+                let mut inv = invalidity;
+                inv.sort_unstable_by_key(|&(k, _)| k);
+                (members, times, reasons, time_overflow, inv)
+            }
+            Some(order) => {
+                let members = RoaringTreemap::from_sorted_iter(
+                    order
+                        .iter()
+                        .filter_map(|&i| serials.get(i as usize).copied()),
+                )
+                .unwrap_or_default();
+                let mut t = Vec::with_capacity(order.len());
+                let mut r = Vec::with_capacity(order.len());
+                let mut ovf = Vec::new();
+                for (rank, &i) in order.iter().enumerate() {
+                    let code = times.get(i as usize).copied().unwrap_or(TIME_OVERFLOW);
+                    if code == TIME_OVERFLOW {
+                        ovf.push((
+                            u32::try_from(rank).unwrap_or(u32::MAX),
+                            overflow_of(i as usize),
+                        ));
+                    }
+                    t.push(code);
+                    r.push(
+                        reasons
+                            .get(i as usize)
+                            .copied()
+                            .unwrap_or(crlbatch_crl::NO_REASON),
+                    );
+                }
+                // Invalidity dates follow their entry to its new rank.
+                let mut src_to_rank: Vec<(u32, u32)> = order
+                    .iter()
+                    .enumerate()
+                    .map(|(rank, &i)| (i, u32::try_from(rank).unwrap_or(u32::MAX)))
+                    .collect();
+                src_to_rank.par_sort_unstable();
+                let mut inv: Vec<(u32, Timestamp)> = invalidity
+                    .iter()
+                    .filter_map(|&(i, t)| {
+                        src_to_rank
+                            .binary_search_by_key(&i, |&(s, _)| s)
+                            .ok()
+                            .and_then(|p| src_to_rank.get(p))
+                            .map(|&(_, r)| (r, t))
+                    })
+                    .collect();
+                inv.sort_unstable_by_key(|&(k, _)| k);
+                (members, t, r, ovf, inv)
+            }
+        };
+
+        // Long serials: exact, sorted, de-duplicated by the same rule.
+        let mut long = long;
+        long.sort_by(|a, b| {
+            a.serial
+                .cmp(&b.serial)
+                .then(a.revocation_time.cmp(&b.revocation_time))
+                .then(a.ordinal.cmp(&b.ordinal))
+        });
+        let before = long.len();
+        long.dedup_by(|later, earlier| later.serial == earlier.serial);
+        duplicates += (before - long.len()) as u64;
+        let long: Vec<LongRecord> = long
+            .into_iter()
+            .map(
+                |LongEntry {
+                     serial,
+                     revocation_time,
+                     reason,
+                     invalidity_time,
+                     ..
+                 }| LongRecord {
+                    serial,
+                    revocation: Revocation {
+                        revocation_time,
+                        reason,
+                        invalidity_time,
+                    },
+                },
+            )
+            .collect();
+
+        let len = usize::try_from(members.len()).unwrap_or(0);
+        let rank = RankDir::build(members.iter(), len);
+        meta.entries = members.len() + long.len() as u64;
+        meta.duplicates = duplicates;
+        meta.long_serials = long.len() as u64;
+        Self {
+            meta,
+            members,
+            times: times_out,
+            reasons: reasons_out,
+            time_overflow: overflow_out,
+            invalidity: invalidity_out,
+            long,
+            rank,
+        }
+    }
+
+    pub fn meta(&self) -> &IndexMeta {
+        &self.meta
+    }
+
+    /// Distinct revoked serials.
+    pub fn len(&self) -> u64 {
+        self.members.len() + self.long.len() as u64
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Membership only, for a u64 serial.
+    #[inline]
+    pub fn contains_u64(&self, serial: u64) -> bool {
+        self.members.contains(serial)
+    }
+
+    /// Full lookup of a u64 serial.
+    #[inline]
+    pub fn lookup_u64(&self, serial: u64) -> Option<Revocation> {
+        if !self.members.contains(serial) {
+            return None;
+        }
+        let rank = self.rank.rank(serial)?;
+        Some(self.at_rank(rank))
+    }
+
+    fn at_rank(&self, rank: usize) -> Revocation {
+        let r32 = u32::try_from(rank).unwrap_or(u32::MAX);
+        let code = self.times.get(rank).copied().unwrap_or(TIME_OVERFLOW);
+        let revocation_time = if code == TIME_OVERFLOW {
+            self.time_overflow
+                .binary_search_by_key(&r32, |&(k, _)| k)
+                .ok()
+                .and_then(|p| self.time_overflow.get(p))
+                .map_or(Timestamp(0), |&(_, t)| t)
+        } else {
+            time_from_code(code)
+        };
+        let reason = self.reasons.get(rank).copied().and_then(reason_from_u8);
+        let invalidity_time = if self.invalidity.is_empty() {
+            None
+        } else {
+            self.invalidity
+                .binary_search_by_key(&r32, |&(k, _)| k)
+                .ok()
+                .and_then(|p| self.invalidity.get(p))
+                .map(|&(_, t)| t)
+        };
+        Revocation {
+            revocation_time,
+            reason,
+            invalidity_time,
+        }
+    }
+
+    /// Full lookup of any serial.
+    pub fn lookup(&self, serial: &Serial) -> Option<Revocation> {
+        match serial.to_u64() {
+            Some(v) => self.lookup_u64(v),
+            None => self.lookup_long(serial),
+        }
+    }
+
+    fn lookup_long(&self, serial: &Serial) -> Option<Revocation> {
+        self.long
+            .binary_search_by(|r| r.serial.cmp(serial))
+            .ok()
+            .and_then(|p| self.long.get(p))
+            .map(|r| r.revocation)
+    }
+
+    /// Every listed serial with its revocation, u64 serials first in
+    /// ascending order, then long serials.
+    pub fn iter(&self) -> impl Iterator<Item = (Serial, Revocation)> + '_ {
+        self.members
+            .iter()
+            .enumerate()
+            .map(|(rank, s)| (Serial::from_u64(s), self.at_rank(rank)))
+            .chain(self.long.iter().map(|r| (r.serial, r.revocation)))
+    }
+
+    /// The u64 membership set.
+    pub fn members(&self) -> &RoaringTreemap {
+        &self.members
+    }
+
+    /// The long serials.
+    pub fn long_serials(&self) -> &[LongRecord] {
+        &self.long
+    }
+
+    /// Approximate heap bytes (for reports and benchmarks).
+    pub fn heap_bytes(&self) -> usize {
+        usize::try_from(self.members.serialized_size() as u64).unwrap_or(0)
+            + self.times.len() * 4
+            + self.reasons.len()
+            + (self.time_overflow.len() + self.invalidity.len()) * 16
+            + self.long.len() * std::mem::size_of::<LongRecord>()
+            + self.rank.heap_bytes()
+    }
+}

@@ -1,0 +1,25 @@
+//! `crlbatch-index`: the index stage of crlbatch.
+//!
+//! An exact revocation index per issuer key, built from verified CRLs:
+//! serials that fit in 64 bits live in a `roaring::RoaringTreemap`, longer or
+//! negative serials in an exact sorted set; each entry's reason, revocation
+//! time and invalidity time are addressed by rank. Persisted in a documented,
+//! versioned, checksummed format (`schemas/index-format.md`) and loaded
+//! without re-parsing the CRL.
+
+mod admit;
+mod diff;
+mod error;
+mod format;
+mod index;
+mod meta;
+mod rank;
+mod status;
+
+pub use admit::{admit, completeness, index_crls, Rejection};
+pub use diff::{diff, IndexDiff};
+pub use error::IndexError;
+pub use format::{index_file_name, MAGIC, MAX_INDEX_BYTES};
+pub use index::{LongRecord, Revocation, RevocationIndex};
+pub use meta::{CrlMeta, IdpMeta, IndexMeta, FORMAT_NAME, FORMAT_VERSION};
+pub use status::{count_duplicates, Status};
