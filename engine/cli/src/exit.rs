@@ -37,10 +37,7 @@ pub struct CliError {
 
 impl CliError {
     pub fn new(code: u8, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            message: message.into(),
-        }
+        Self { code, message: message.into() }
     }
 }
 
@@ -83,10 +80,7 @@ impl From<crlbatch_index::IndexError> for CliError {
 impl From<crlbatch_index::Rejection> for CliError {
     fn from(e: crlbatch_index::Rejection) -> Self {
         let code = match &e {
-            crlbatch_index::Rejection::Parse {
-                error: crlbatch_crl::CrlError::Io(_),
-                ..
-            } => NOINPUT,
+            crlbatch_index::Rejection::Parse { error: crlbatch_crl::CrlError::Io(_), .. } => NOINPUT,
             r if r.is_temporary() => TEMPFAIL,
             _ => DATAERR,
         };

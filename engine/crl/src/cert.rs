@@ -96,10 +96,7 @@ impl CaCert {
     pub fn from_file(path: &Path) -> Result<Self, CertError> {
         let meta = std::fs::metadata(path).map_err(|e| CertError::Io(e.to_string()))?;
         if meta.len() > MAX_CERT_BYTES {
-            return Err(CertError::TooLarge {
-                size: meta.len(),
-                limit: MAX_CERT_BYTES,
-            });
+            return Err(CertError::TooLarge { size: meta.len(), limit: MAX_CERT_BYTES });
         }
         let bytes = std::fs::read(path).map_err(|e| CertError::Io(e.to_string()))?;
         Self::from_bytes(&bytes)
@@ -150,12 +147,7 @@ impl CaCert {
             let parsed = match tlv.tag {
                 tag::UTC_TIME => time::parse_utc_time(tlv.value),
                 tag::GENERALIZED_TIME => time::parse_generalized_time(tlv.value),
-                found => {
-                    return Err(tlv.error(der::DerErrorKind::UnexpectedTag {
-                        expected: tag::UTC_TIME,
-                        found,
-                    }))
-                }
+                found => return Err(tlv.error(der::DerErrorKind::UnexpectedTag { expected: tag::UTC_TIME, found })),
             };
             parsed.map_err(|_| tlv.error(der::DerErrorKind::Truncated))
         };
@@ -211,10 +203,7 @@ impl CaCert {
             Some(k) => (k, KidSource::SubjectKeyIdentifier),
             None => {
                 let payload = der::bit_string_octets(&spk)?;
-                (
-                    sha1::Sha1::digest(payload).to_vec(),
-                    KidSource::Sha1OfPublicKey,
-                )
+                (sha1::Sha1::digest(payload).to_vec(), KidSource::Sha1OfPublicKey)
             }
         };
         Ok(CaCert {

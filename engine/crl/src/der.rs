@@ -129,11 +129,7 @@ pub(crate) fn read_header(buf: &[u8], offset: u64) -> DerResult<Header> {
     }
     let (&first, rest) = rest.split_first().ok_or(err(DerErrorKind::Truncated))?;
     if first < 0x80 {
-        return Ok(Header {
-            tag,
-            len: u64::from(first),
-            header_len: 2,
-        });
+        return Ok(Header { tag, len: u64::from(first), header_len: 2 });
     }
     if first == 0x80 {
         return Err(err(DerErrorKind::IndefiniteLength));
@@ -151,11 +147,7 @@ pub(crate) fn read_header(buf: &[u8], offset: u64) -> DerResult<Header> {
     if octets.first() == Some(&0) || len < 0x80 {
         return Err(err(DerErrorKind::NonMinimalLength));
     }
-    Ok(Header {
-        tag,
-        len,
-        header_len: 2 + n,
-    })
+    Ok(Header { tag, len, header_len: 2 + n })
 }
 
 /// A cursor over a complete DER region held in memory.
@@ -191,10 +183,7 @@ impl<'a> Tlv<'a> {
     }
 
     pub fn error(&self, kind: DerErrorKind) -> DerError {
-        DerError {
-            offset: self.offset,
-            kind,
-        }
+        DerError { offset: self.offset, kind }
     }
 }
 
@@ -212,10 +201,7 @@ impl<'a> Reader<'a> {
     }
 
     pub fn error(&self, kind: DerErrorKind) -> DerError {
-        DerError {
-            offset: self.offset(),
-            kind,
-        }
+        DerError { offset: self.offset(), kind }
     }
 
     /// The tag of the next element, if any.
@@ -233,22 +219,11 @@ impl<'a> Reader<'a> {
         let total = usize::try_from(h.len)
             .ok()
             .and_then(|l| l.checked_add(h.header_len))
-            .ok_or(DerError {
-                offset,
-                kind: DerErrorKind::Truncated,
-            })?;
-        let raw = rest.get(..total).ok_or(DerError {
-            offset,
-            kind: DerErrorKind::Truncated,
-        })?;
+            .ok_or(DerError { offset, kind: DerErrorKind::Truncated })?;
+        let raw = rest.get(..total).ok_or(DerError { offset, kind: DerErrorKind::Truncated })?;
         let value = raw.get(h.header_len..).unwrap_or_default();
         self.pos += total;
-        Ok(Tlv {
-            tag: h.tag,
-            value,
-            raw,
-            offset,
-        })
+        Ok(Tlv { tag: h.tag, value, raw, offset })
     }
 
     /// Read the next element and require its tag.
@@ -256,14 +231,10 @@ impl<'a> Reader<'a> {
     pub fn read(&mut self, expected: u8) -> DerResult<Tlv<'a>> {
         let offset = self.offset();
         match self.peek_tag() {
-            None => Err(DerError {
-                offset,
-                kind: DerErrorKind::Truncated,
-            }),
-            Some(found) if found != expected => Err(DerError {
-                offset,
-                kind: DerErrorKind::UnexpectedTag { expected, found },
-            }),
+            None => Err(DerError { offset, kind: DerErrorKind::Truncated }),
+            Some(found) if found != expected => {
+                Err(DerError { offset, kind: DerErrorKind::UnexpectedTag { expected, found } })
+            }
             Some(_) => self.read_any(),
         }
     }
@@ -314,9 +285,7 @@ pub(crate) fn read_small_uint(tlv: &Tlv<'_>) -> DerResult<Option<u64>> {
     if v.len() > 8 {
         return Ok(None);
     }
-    Ok(Some(
-        v.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b)),
-    ))
+    Ok(Some(v.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b))))
 }
 
 /// DER BOOLEAN: exactly one octet, 0x00 or 0xff.
@@ -402,31 +371,14 @@ mod tests {
         assert_eq!((h.len, h.header_len), (256, 4));
         assert_eq!(
             read_header(&[0x30, 0x81, 0x05], 7).unwrap_err(),
-            DerError {
-                offset: 7,
-                kind: DerErrorKind::NonMinimalLength
-            }
+            DerError { offset: 7, kind: DerErrorKind::NonMinimalLength }
         );
+        assert_eq!(read_header(&[0x30, 0x82, 0x00, 0x90], 0).unwrap_err().kind, DerErrorKind::NonMinimalLength);
+        assert_eq!(read_header(&[0x30, 0x80], 0).unwrap_err().kind, DerErrorKind::IndefiniteLength);
+        assert_eq!(read_header(&[0x3f, 0x01], 0).unwrap_err().kind, DerErrorKind::HighTagNumber);
+        assert_eq!(read_header(&[0x30], 0).unwrap_err().kind, DerErrorKind::Truncated);
         assert_eq!(
-            read_header(&[0x30, 0x82, 0x00, 0x90], 0).unwrap_err().kind,
-            DerErrorKind::NonMinimalLength
-        );
-        assert_eq!(
-            read_header(&[0x30, 0x80], 0).unwrap_err().kind,
-            DerErrorKind::IndefiniteLength
-        );
-        assert_eq!(
-            read_header(&[0x3f, 0x01], 0).unwrap_err().kind,
-            DerErrorKind::HighTagNumber
-        );
-        assert_eq!(
-            read_header(&[0x30], 0).unwrap_err().kind,
-            DerErrorKind::Truncated
-        );
-        assert_eq!(
-            read_header(&[0x30, 0x89, 1, 1, 1, 1, 1, 1, 1, 1, 1], 0)
-                .unwrap_err()
-                .kind,
+            read_header(&[0x30, 0x89, 1, 1, 1, 1, 1, 1, 1, 1, 1], 0).unwrap_err().kind,
             DerErrorKind::LengthTooLarge
         );
     }
@@ -435,23 +387,11 @@ mod tests {
     fn integers() {
         let mut r = Reader::new(&[0x02, 0x02, 0x00, 0x7f], 10);
         let t = r.read(tag::INTEGER).unwrap();
-        assert_eq!(
-            check_integer(&t).unwrap_err(),
-            DerError {
-                offset: 10,
-                kind: DerErrorKind::NonMinimalInteger
-            }
-        );
+        assert_eq!(check_integer(&t).unwrap_err(), DerError { offset: 10, kind: DerErrorKind::NonMinimalInteger });
         let mut r = Reader::new(&[0x02, 0x02, 0x00, 0xff], 0);
-        assert_eq!(
-            read_small_uint(&r.read(tag::INTEGER).unwrap()).unwrap(),
-            Some(255)
-        );
+        assert_eq!(read_small_uint(&r.read(tag::INTEGER).unwrap()).unwrap(), Some(255));
         let mut r = Reader::new(&[0x02, 0x01, 0xff], 0);
-        assert_eq!(
-            read_small_uint(&r.read(tag::INTEGER).unwrap()).unwrap(),
-            None
-        );
+        assert_eq!(read_small_uint(&r.read(tag::INTEGER).unwrap()).unwrap(), None);
     }
 
     #[test]

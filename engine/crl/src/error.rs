@@ -24,9 +24,7 @@ pub enum CrlError {
     #[error("CRL has more than {limit} entries (the configured limit)")]
     TooManyEntries { limit: u64 },
     /// One revokedCertificates entry is larger than any sane entry.
-    #[error(
-        "revoked certificate entry at byte {offset} is {len} bytes, over the limit of {limit}"
-    )]
+    #[error("revoked certificate entry at byte {offset} is {len} bytes, over the limit of {limit}")]
     EntryTooLarge { offset: u64, len: u64, limit: u64 },
     /// The fields before revokedCertificates do not fit the header limit.
     #[error("CRL header (version to nextUpdate) is over the limit of {limit} bytes")]
@@ -62,9 +60,7 @@ pub enum CrlError {
     #[error("duplicate extension {oid} at byte {offset}")]
     DuplicateExtension { offset: u64, oid: String },
     /// An indirect CRL (certificateIssuer entries or IDP indirectCRL): not supported.
-    #[error(
-        "indirect CRL at byte {offset} is not supported (entries may belong to another issuer)"
-    )]
+    #[error("indirect CRL at byte {offset} is not supported (entries may belong to another issuer)")]
     IndirectCrl { offset: u64 },
     /// RFC 5280 §5.1.1.2: signatureAlgorithm MUST equal tbsCertList.signature.
     #[error("signatureAlgorithm at byte {offset} differs from tbsCertList.signature")]
@@ -115,10 +111,7 @@ pub enum VerifyError {
     SignatureInvalid { kid: String },
     /// The CRL issuer is not the CA subject.
     #[error("CRL issuer \"{crl_issuer}\" is not the CA subject \"{ca_subject}\"")]
-    IssuerMismatch {
-        crl_issuer: String,
-        ca_subject: String,
-    },
+    IssuerMismatch { crl_issuer: String, ca_subject: String },
     /// The CRL's authorityKeyIdentifier names another key (another CA
     /// generation with the same DN).
     #[error("CRL authorityKeyIdentifier {crl_aki} does not match the CA key identifier {ca_kid}")]

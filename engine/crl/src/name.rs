@@ -41,12 +41,7 @@ fn value_text(v: &Tlv<'_>) -> String {
             let units: Vec<u16> = v
                 .value
                 .chunks(2)
-                .map(|c| {
-                    u16::from_be_bytes([
-                        c.first().copied().unwrap_or(0),
-                        c.get(1).copied().unwrap_or(0),
-                    ])
-                })
+                .map(|c| u16::from_be_bytes([c.first().copied().unwrap_or(0), c.get(1).copied().unwrap_or(0)]))
                 .collect();
             String::from_utf16_lossy(&units)
         }
@@ -69,8 +64,7 @@ pub(crate) fn render(name: &Tlv<'_>) -> DerResult<String> {
             der::check_oid(&oid)?;
             let value = r.read_any()?;
             r.finish()?;
-            let key =
-                short_name(oid.value).map_or_else(|| der::oid_to_string(oid.value), str::to_owned);
+            let key = short_name(oid.value).map_or_else(|| der::oid_to_string(oid.value), str::to_owned);
             rdn_parts.push(format!("{key}={}", value_text(&value)));
         }
         parts.push(rdn_parts.join(" + "));

@@ -2,14 +2,8 @@
 
 /// Whether the bytes start (after whitespace) with a PEM boundary.
 pub(crate) fn looks_like_pem(bytes: &[u8]) -> bool {
-    let start = bytes
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .unwrap_or(bytes.len());
-    bytes
-        .get(start..)
-        .unwrap_or_default()
-        .starts_with(b"-----BEGIN ")
+    let start = bytes.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(bytes.len());
+    bytes.get(start..).unwrap_or_default().starts_with(b"-----BEGIN ")
 }
 
 fn b64_value(c: u8) -> Option<u8> {
@@ -28,14 +22,8 @@ pub(crate) fn decode(bytes: &[u8], label: &str) -> Result<Vec<u8>, String> {
     let begin = format!("-----BEGIN {label}-----");
     let end = format!("-----END {label}-----");
     let text = std::str::from_utf8(bytes).map_err(|_| "PEM input is not ASCII".to_owned())?;
-    let start = text
-        .find(&begin)
-        .ok_or_else(|| format!("no {begin} line"))?
-        + begin.len();
-    let body_len = text
-        .get(start..)
-        .and_then(|t| t.find(&end))
-        .ok_or_else(|| format!("no {end} line"))?;
+    let start = text.find(&begin).ok_or_else(|| format!("no {begin} line"))? + begin.len();
+    let body_len = text.get(start..).and_then(|t| t.find(&end)).ok_or_else(|| format!("no {end} line"))?;
     let body = text.get(start..start + body_len).unwrap_or_default();
     let mut out = Vec::with_capacity(body.len() * 3 / 4);
     let mut acc: u32 = 0;
@@ -76,10 +64,6 @@ mod tests {
         assert!(looks_like_pem(pem));
         assert_eq!(decode(pem, "X509 CRL").unwrap(), b"hello world");
         assert!(decode(pem, "CERTIFICATE").is_err());
-        assert!(decode(
-            b"-----BEGIN X509 CRL-----\n@@@\n-----END X509 CRL-----",
-            "X509 CRL"
-        )
-        .is_err());
+        assert!(decode(b"-----BEGIN X509 CRL-----\n@@@\n-----END X509 CRL-----", "X509 CRL").is_err());
     }
 }

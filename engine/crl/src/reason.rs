@@ -53,8 +53,21 @@ impl Reason {
     ];
 
     /// From the numeric code; `None` for 7 and anything above 10.
+    #[inline]
     pub fn from_code(code: u8) -> Option<Reason> {
-        Reason::ALL.iter().copied().find(|r| r.code() == code)
+        Some(match code {
+            0 => Reason::Unspecified,
+            1 => Reason::KeyCompromise,
+            2 => Reason::CaCompromise,
+            3 => Reason::AffiliationChanged,
+            4 => Reason::Superseded,
+            5 => Reason::CessationOfOperation,
+            6 => Reason::CertificateHold,
+            8 => Reason::RemoveFromCrl,
+            9 => Reason::PrivilegeWithdrawn,
+            10 => Reason::AaCompromise,
+            _ => return None,
+        })
     }
 
     /// The RFC 5280 code.

@@ -44,10 +44,7 @@ impl fmt::Display for SerialError {
             Self::Empty => f.write_str("empty serial number"),
             Self::NotHex => f.write_str("serial number is not hexadecimal"),
             Self::TooLong { octets } => {
-                write!(
-                    f,
-                    "serial number has {octets} octets of magnitude (maximum {MAX_SERIAL_OCTETS})"
-                )
+                write!(f, "serial number has {octets} octets of magnitude (maximum {MAX_SERIAL_OCTETS})")
             }
         }
     }
@@ -57,11 +54,7 @@ impl std::error::Error for SerialError {}
 
 impl Serial {
     /// Zero.
-    pub const ZERO: Serial = Serial {
-        negative: false,
-        len: 0,
-        mag: [0; MAX_SERIAL_OCTETS],
-    };
+    pub const ZERO: Serial = Serial { negative: false, len: 0, mag: [0; MAX_SERIAL_OCTETS] };
 
     fn from_magnitude(negative: bool, mag: &[u8]) -> Result<Self, SerialError> {
         let first = mag.iter().position(|&b| b != 0).unwrap_or(mag.len());
@@ -90,9 +83,7 @@ impl Serial {
                     return Err(SerialError::TooLong { octets: v.len() });
                 }
                 let mut buf = [0u8; MAX_SERIAL_OCTETS + 1];
-                let dst = buf
-                    .get_mut(..v.len())
-                    .ok_or(SerialError::TooLong { octets: v.len() })?;
+                let dst = buf.get_mut(..v.len()).ok_or(SerialError::TooLong { octets: v.len() })?;
                 let mut carry = 1u16;
                 for (d, &s) in dst.iter_mut().zip(v).rev() {
                     let x = u16::from(!s) + carry;
@@ -118,11 +109,7 @@ impl Serial {
         if self.negative || usize::from(self.len) > 8 {
             return None;
         }
-        Some(
-            self.magnitude()
-                .iter()
-                .fold(0u64, |a, &b| (a << 8) | u64::from(b)),
-        )
+        Some(self.magnitude().iter().fold(0u64, |a, &b| (a << 8) | u64::from(b)))
     }
 
     pub fn is_negative(&self) -> bool {
@@ -161,10 +148,7 @@ impl Serial {
         if let Some(first) = out.first_mut() {
             *first = if carry == 1 { 0 } else { 0xff };
         }
-        while out.len() > 1
-            && out.first() == Some(&0xff)
-            && out.get(1).is_some_and(|b| b & 0x80 != 0)
-        {
+        while out.len() > 1 && out.first() == Some(&0xff) && out.get(1).is_some_and(|b| b & 0x80 != 0) {
             out.remove(0);
         }
         out
@@ -214,9 +198,7 @@ impl Serial {
             n += 1;
         }
         if n > 2 * MAX_SERIAL_OCTETS {
-            return Err(SerialError::TooLong {
-                octets: n.div_ceil(2),
-            });
+            return Err(SerialError::TooLong { octets: n.div_ceil(2) });
         }
         let mut mag = [0u8; MAX_SERIAL_OCTETS];
         let octets = n.div_ceil(2);
@@ -227,11 +209,7 @@ impl Serial {
         while i > 0 {
             j -= 1;
             let lo = nib.get(i - 1).copied().unwrap_or(0);
-            let hi = if i >= 2 {
-                nib.get(i - 2).copied().unwrap_or(0)
-            } else {
-                0
-            };
+            let hi = if i >= 2 { nib.get(i - 2).copied().unwrap_or(0) } else { 0 };
             if let Some(slot) = mag.get_mut(j) {
                 *slot = (hi << 4) | lo;
             }
@@ -281,53 +259,27 @@ mod tests {
     #[test]
     fn der_forms_are_distinct() {
         assert_eq!(Serial::from_der_integer(&[0xff]).unwrap().to_string(), "-1");
-        assert_eq!(
-            Serial::from_der_integer(&[0x00, 0xff]).unwrap().to_string(),
-            "ff"
-        );
+        assert_eq!(Serial::from_der_integer(&[0x00, 0xff]).unwrap().to_string(), "ff");
         assert_eq!(Serial::from_der_integer(&[0x00]).unwrap().to_string(), "0");
-        assert_eq!(
-            Serial::from_der_integer(&[0x80]).unwrap().to_string(),
-            "-80"
-        );
-        assert_eq!(
-            Serial::from_der_integer(&[0xff, 0x7f]).unwrap().to_string(),
-            "-81"
-        );
-        assert_eq!(
-            Serial::from_der_integer(&[0x01, 0x00]).unwrap().to_u64(),
-            Some(256)
-        );
+        assert_eq!(Serial::from_der_integer(&[0x80]).unwrap().to_string(), "-80");
+        assert_eq!(Serial::from_der_integer(&[0xff, 0x7f]).unwrap().to_string(), "-81");
+        assert_eq!(Serial::from_der_integer(&[0x01, 0x00]).unwrap().to_u64(), Some(256));
         assert_eq!(Serial::from_der_integer(&[0xff]).unwrap().to_u64(), None);
     }
 
     #[test]
     fn der_round_trip() {
-        for v in [
-            &[0x00][..],
-            &[0x7f],
-            &[0x00, 0x80],
-            &[0xff],
-            &[0x80],
-            &[0xff, 0x7f],
-            &[0x80, 0x00],
-            &[0x01, 0x02, 0x03],
-        ] {
-            assert_eq!(
-                Serial::from_der_integer(v).unwrap().to_der_integer(),
-                v,
-                "{v:x?}"
-            );
+        for v in
+            [&[0x00][..], &[0x7f], &[0x00, 0x80], &[0xff], &[0x80], &[0xff, 0x7f], &[0x80, 0x00], &[0x01, 0x02, 0x03]]
+        {
+            assert_eq!(Serial::from_der_integer(v).unwrap().to_der_integer(), v, "{v:x?}");
         }
         let mut twenty = vec![0x00];
         twenty.extend([0xab; 20]);
         let s = Serial::from_der_integer(&twenty).unwrap();
         assert_eq!(s.magnitude().len(), 20);
         assert_eq!(s.to_der_integer(), twenty);
-        assert_eq!(
-            Serial::from_der_integer(&[0x01; 21]),
-            Err(SerialError::TooLong { octets: 21 })
-        );
+        assert_eq!(Serial::from_der_integer(&[0x01; 21]), Err(SerialError::TooLong { octets: 21 }));
     }
 
     #[test]
@@ -339,34 +291,16 @@ mod tests {
         assert_eq!(Serial::parse_hex("0").unwrap(), Serial::ZERO);
         assert_eq!(Serial::parse_hex("000").unwrap().to_string(), "0");
         assert_eq!(Serial::parse_hex("-0").unwrap(), Serial::ZERO);
-        assert_eq!(
-            Serial::parse_hex("-1").unwrap(),
-            Serial::from_der_integer(&[0xff]).unwrap()
-        );
+        assert_eq!(Serial::parse_hex("-1").unwrap(), Serial::from_der_integer(&[0xff]).unwrap());
         assert_eq!(Serial::parse_hex(""), Err(SerialError::Empty));
         assert_eq!(Serial::parse_hex("-"), Err(SerialError::Empty));
         assert_eq!(Serial::parse_hex("12g4"), Err(SerialError::NotHex));
         assert_eq!(Serial::parse_hex(":12"), Err(SerialError::NotHex));
         assert_eq!(Serial::parse_hex("12::34"), Err(SerialError::NotHex));
         assert_eq!(Serial::parse_hex("0x12"), Err(SerialError::NotHex));
-        assert_eq!(
-            Serial::parse_hex(&"f".repeat(40))
-                .unwrap()
-                .magnitude()
-                .len(),
-            20
-        );
-        assert_eq!(
-            Serial::parse_hex(&format!("0000{}", "f".repeat(40)))
-                .unwrap()
-                .magnitude()
-                .len(),
-            20
-        );
-        assert_eq!(
-            Serial::parse_hex(&"f".repeat(41)),
-            Err(SerialError::TooLong { octets: 21 })
-        );
+        assert_eq!(Serial::parse_hex(&"f".repeat(40)).unwrap().magnitude().len(), 20);
+        assert_eq!(Serial::parse_hex(&format!("0000{}", "f".repeat(40))).unwrap().magnitude().len(), 20);
+        assert_eq!(Serial::parse_hex(&"f".repeat(41)), Err(SerialError::TooLong { octets: 21 }));
         assert_eq!(Serial::parse_hex("abc").unwrap().to_string(), "abc");
     }
 }

@@ -60,11 +60,7 @@ pub(crate) fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = if m <= 2 { y + 1 } else { y };
     // d in 1..=31 and m in 1..=12 by construction.
-    (
-        y,
-        u32::try_from(m).unwrap_or(1),
-        u32::try_from(d).unwrap_or(1),
-    )
+    (y, u32::try_from(m).unwrap_or(1), u32::try_from(d).unwrap_or(1))
 }
 
 fn is_leap(y: i64) -> bool {
@@ -91,36 +87,105 @@ fn two_digits(b: &[u8], i: usize) -> Option<u32> {
     Some(u32::from(hi) * 10 + u32::from(lo))
 }
 
-fn from_fields(
-    y: i64,
-    mo: u32,
-    d: u32,
-    h: u32,
-    mi: u32,
-    s: u32,
-) -> Result<Timestamp, TimeErrorKind> {
-    if !(1..=12).contains(&mo) || d == 0 || d > days_in_month(y, mo) || h > 23 || mi > 59 || s > 59
-    {
+fn from_fields(y: i64, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> Result<Timestamp, TimeErrorKind> {
+    if !(1..=12).contains(&mo) || d == 0 || d > days_in_month(y, mo) || h > 23 || mi > 59 || s > 59 {
         return Err(TimeErrorKind::OutOfRange);
     }
     let days = days_from_civil(y, mo, d);
     Ok(Timestamp(days * 86_400 + i64::from(h * 3600 + mi * 60 + s)))
 }
 
-/// Parse the content octets of a DER UTCTime (`YYMMDDHHMMSSZ`).
+/// Days in each month of a non-leap year, index 1..=12 (0 elsewhere, so an
+/// out-of-range month fails the day check), padded to 128 for masked lookups.
+#[allow(clippy::indexing_slicing)] // compile-time evaluation, i < 12
+const DAYS_IN_MONTH: [u8; 128] = {
+    let mut t = [0u8; 128];
+    let d = [31u8, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    let mut i = 0;
+    while i < 12 {
+        t[i + 1] = d[i];
+        i += 1;
+    }
+    t
+};
+
+/// Days before each month of a non-leap year, index 1..=12, padded to 128.
+#[allow(clippy::indexing_slicing)] // compile-time evaluation, i < 12
+const CUMULATIVE_DAYS: [u16; 128] = {
+    let mut t = [0u16; 128];
+    let d = [0u16, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
+    let mut i = 0;
+    while i < 12 {
+        t[i + 1] = d[i];
+        i += 1;
+    }
+    t
+};
+
+/// Days from 1970-01-01 to January 1st of 1950 + i, for the UTCTime years.
+// Evaluated at compile time: `i < 100`, so neither the cast nor the index can fail.
+#[allow(clippy::indexing_slicing, clippy::cast_possible_truncation, clippy::cast_possible_wrap)]
+const DAYS_TO_YEAR: [i32; 128] = {
+    let mut t = [0i32; 128];
+    let mut i = 0;
+    while i < 100 {
+        let y = 1950 + i as i32;
+        let leaps_y = (y - 1) / 4 - (y - 1) / 100 + (y - 1) / 400;
+        let leaps_1970 = 1969 / 4 - 1969 / 100 + 1969 / 400;
+        t[i] = 365 * (y - 1970) + leaps_y - leaps_1970;
+        i += 1;
+    }
+    t
+};
+
+/// Eight ASCII digits (little-endian load) to four two-digit values
+/// (tens from the lower byte), or `None` if any byte is not a digit.
+#[inline]
+fn swar_pairs(x: u64) -> Option<u64> {
+    const HI: u64 = 0xf0f0_f0f0_f0f0_f0f0;
+    const THREES: u64 = 0x3030_3030_3030_3030;
+    // Every byte 0x30..=0x39: high nibble 3, and low nibble + 6 stays below 0x10.
+    if x & HI != THREES || (x.wrapping_add(0x0606_0606_0606_0606) & HI) != THREES {
+        return None;
+    }
+    let d = x & 0x0f0f_0f0f_0f0f_0f0f;
+    // lane = tens * 10 + units, in 16-bit lanes.
+    Some(((d & 0x00ff_00ff_00ff_00ff) * 10 + ((d >> 8) & 0x00ff_00ff_00ff_00ff)) & 0x00ff_00ff_00ff_00ff)
+}
+
+/// Parse the content octets of a DER UTCTime (`YYMMDDHHMMSSZ`). This is the
+/// hot path of CRL parsing: every entry has one.
 #[inline]
 pub fn parse_utc_time(v: &[u8]) -> Result<Timestamp, TimeErrorKind> {
-    if v.len() != 13 || v.get(12) != Some(&b'Z') {
+    let d: &[u8; 13] = v.try_into().map_err(|_| TimeErrorKind::BadFormat)?;
+    let [a0, a1, a2, a3, a4, a5, a6, a7, b0, b1, b2, b3, z] = *d;
+    if z != b'Z' {
         return Err(TimeErrorKind::BadFormat);
     }
-    let f = |i| two_digits(v, i).ok_or(TimeErrorKind::BadFormat);
-    let yy = f(0)?;
-    let year = if yy >= 50 {
-        1900 + i64::from(yy)
-    } else {
-        2000 + i64::from(yy)
-    };
-    from_fields(year, f(2)?, f(4)?, f(6)?, f(8)?, f(10)?)
+    let lo = swar_pairs(u64::from_le_bytes([a0, a1, a2, a3, a4, a5, a6, a7])).ok_or(TimeErrorKind::BadFormat)?;
+    let hi =
+        swar_pairs(u64::from_le_bytes([b0, b1, b2, b3, b'0', b'0', b'0', b'0'])).ok_or(TimeErrorKind::BadFormat)?;
+    let lane = |x: u64, i: u32| u32::from(((x >> (16 * i)) & 0xff) as u8);
+    let (yy, mo, day, h) = (lane(lo, 0), lane(lo, 1), lane(lo, 2), lane(lo, 3));
+    let (mi, sec) = (lane(hi, 0), lane(hi, 1));
+    // yy 50..=99 is 1950..=1999, 00..=49 is 2000..=2049 (no 2100 in range,
+    // so every fourth year is a leap year).
+    let idx = if yy >= 50 { yy - 50 } else { yy + 50 };
+    let leap = u32::from(idx % 4 == 2);
+    // Table lookups and non-short-circuit tests: months and days are random
+    // across entries, so branches on them would mispredict.
+    let m = (mo & 0x7f) as usize;
+    let dim = u32::from(DAYS_IN_MONTH.get(m).copied().unwrap_or(0)) + (leap & u32::from(mo == 2));
+    let valid = (mo.wrapping_sub(1) < 12) & (day.wrapping_sub(1) < dim) & (h < 24) & (mi < 60) & (sec < 60);
+    if !valid {
+        return Err(TimeErrorKind::OutOfRange);
+    }
+    let days = i64::from(DAYS_TO_YEAR.get((idx & 0x7f) as usize).copied().unwrap_or(0))
+        + i64::from(CUMULATIVE_DAYS.get(m).copied().unwrap_or(0))
+        + i64::from(leap & u32::from(mo > 2))
+        + i64::from(day)
+        - 1;
+    Ok(Timestamp(days * 86_400 + i64::from(h * 3600 + mi * 60 + sec)))
 }
 
 /// Parse the content octets of a DER GeneralizedTime (`YYYYMMDDHHMMSSZ`).
@@ -159,10 +224,7 @@ impl Timestamp {
         if b.len() == 10 {
             return from_fields(y, mo, d, 0, 0, 0).map_err(|_| bad());
         }
-        if !matches!(b.get(10), Some(b'T' | b't' | b' '))
-            || b.get(13) != Some(&b':')
-            || b.get(16) != Some(&b':')
-        {
+        if !matches!(b.get(10), Some(b'T' | b't' | b' ')) || b.get(13) != Some(&b':') || b.get(16) != Some(&b':') {
             return Err(bad());
         }
         let (h, mi, sec) = (num(11, 2)?, num(14, 2)?, num(17, 2)?);
@@ -213,10 +275,7 @@ impl Timestamp {
         let (y, mo, d, h, mi, s) = self.fields();
         if (1950..=2049).contains(&y) {
             let yy = y % 100;
-            Some((
-                0x17,
-                format!("{yy:02}{mo:02}{d:02}{h:02}{mi:02}{s:02}Z").into_bytes(),
-            ))
+            Some((0x17, format!("{yy:02}{mo:02}{d:02}{h:02}{mi:02}{s:02}Z").into_bytes()))
         } else {
             self.to_der_generalized_time().map(|g| (0x18, g))
         }
@@ -225,16 +284,12 @@ impl Timestamp {
     /// DER content of a GeneralizedTime (`YYYYMMDDHHMMSSZ`).
     pub fn to_der_generalized_time(self) -> Option<Vec<u8>> {
         let (y, mo, d, h, mi, s) = self.fields();
-        (0..=9999)
-            .contains(&y)
-            .then(|| format!("{y:04}{mo:02}{d:02}{h:02}{mi:02}{s:02}Z").into_bytes())
+        (0..=9999).contains(&y).then(|| format!("{y:04}{mo:02}{d:02}{h:02}{mi:02}{s:02}Z").into_bytes())
     }
 
     /// The current time.
     pub fn now() -> Self {
-        let d = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default();
+        let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
         Timestamp(i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
     }
 }
@@ -244,13 +299,7 @@ impl fmt::Display for Timestamp {
         let days = self.0.div_euclid(86_400);
         let secs = self.0.rem_euclid(86_400);
         let (y, m, d) = civil_from_days(days);
-        write!(
-            f,
-            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-            secs / 3600,
-            (secs % 3600) / 60,
-            secs % 60
-        )
+        write!(f, "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", secs / 3600, (secs % 3600) / 60, secs % 60)
     }
 }
 
@@ -274,95 +323,49 @@ mod tests {
     #[test]
     fn utc_time() {
         assert_eq!(parse_utc_time(b"700101000000Z").unwrap(), Timestamp(0));
-        assert_eq!(
-            parse_utc_time(b"491231235959Z").unwrap().to_string(),
-            "2049-12-31T23:59:59Z"
-        );
-        assert_eq!(
-            parse_utc_time(b"500101000000Z").unwrap().to_string(),
-            "1950-01-01T00:00:00Z"
-        );
-        assert_eq!(
-            parse_utc_time(b"240229120000Z").unwrap().to_string(),
-            "2024-02-29T12:00:00Z"
-        );
-        assert_eq!(
-            parse_utc_time(b"230229120000Z"),
-            Err(TimeErrorKind::OutOfRange)
-        );
-        assert_eq!(
-            parse_utc_time(b"231301000000Z"),
-            Err(TimeErrorKind::OutOfRange)
-        );
-        assert_eq!(
-            parse_utc_time(b"2301010000Z"),
-            Err(TimeErrorKind::BadFormat)
-        );
-        assert_eq!(
-            parse_utc_time(b"230101000000+"),
-            Err(TimeErrorKind::BadFormat)
-        );
-        assert_eq!(
-            parse_utc_time(b"2301010000a0Z"),
-            Err(TimeErrorKind::BadFormat)
-        );
-        assert_eq!(
-            parse_utc_time(b"230101240000Z"),
-            Err(TimeErrorKind::OutOfRange)
-        );
+        assert_eq!(parse_utc_time(b"491231235959Z").unwrap().to_string(), "2049-12-31T23:59:59Z");
+        assert_eq!(parse_utc_time(b"500101000000Z").unwrap().to_string(), "1950-01-01T00:00:00Z");
+        assert_eq!(parse_utc_time(b"240229120000Z").unwrap().to_string(), "2024-02-29T12:00:00Z");
+        assert_eq!(parse_utc_time(b"230229120000Z"), Err(TimeErrorKind::OutOfRange));
+        assert_eq!(parse_utc_time(b"231301000000Z"), Err(TimeErrorKind::OutOfRange));
+        assert_eq!(parse_utc_time(b"2301010000Z"), Err(TimeErrorKind::BadFormat));
+        assert_eq!(parse_utc_time(b"230101000000+"), Err(TimeErrorKind::BadFormat));
+        assert_eq!(parse_utc_time(b"2301010000a0Z"), Err(TimeErrorKind::BadFormat));
+        assert_eq!(parse_utc_time(b"230101240000Z"), Err(TimeErrorKind::OutOfRange));
+    }
+
+    #[test]
+    fn utc_fast_path_matches_general_rule() {
+        // Every day of 1950..=2049 at a few times of day, against the
+        // GeneralizedTime decoder (which uses days_from_civil).
+        let mut t = parse_generalized_time(b"19500101000000Z").unwrap().0;
+        let end = parse_generalized_time(b"20500101000000Z").unwrap().0;
+        while t < end {
+            for secs in [0, 1, 3599, 43_210, 86_399] {
+                let g = Timestamp(t + secs).to_der_generalized_time().unwrap();
+                let u = g.get(2..).unwrap();
+                assert_eq!(parse_utc_time(u).unwrap(), parse_generalized_time(&g).unwrap(), "{}", Timestamp(t + secs));
+            }
+            t += 86_400;
+        }
     }
 
     #[test]
     fn generalized_time() {
-        assert_eq!(
-            parse_generalized_time(b"20501231235959Z")
-                .unwrap()
-                .to_string(),
-            "2050-12-31T23:59:59Z"
-        );
-        assert_eq!(
-            parse_generalized_time(b"99991231235959Z")
-                .unwrap()
-                .to_string(),
-            "9999-12-31T23:59:59Z"
-        );
-        assert_eq!(
-            parse_generalized_time(b"00000101000000Z")
-                .unwrap()
-                .to_string(),
-            "0000-01-01T00:00:00Z"
-        );
-        assert_eq!(
-            parse_generalized_time(b"20501231235959.5Z"),
-            Err(TimeErrorKind::BadFormat)
-        );
+        assert_eq!(parse_generalized_time(b"20501231235959Z").unwrap().to_string(), "2050-12-31T23:59:59Z");
+        assert_eq!(parse_generalized_time(b"99991231235959Z").unwrap().to_string(), "9999-12-31T23:59:59Z");
+        assert_eq!(parse_generalized_time(b"00000101000000Z").unwrap().to_string(), "0000-01-01T00:00:00Z");
+        assert_eq!(parse_generalized_time(b"20501231235959.5Z"), Err(TimeErrorKind::BadFormat));
     }
 
     #[test]
     fn rfc3339_round_trip() {
-        for s in [
-            "2026-11-26T03:00:00Z",
-            "1969-12-31T23:59:59Z",
-            "2000-02-29T00:00:00Z",
-        ] {
+        for s in ["2026-11-26T03:00:00Z", "1969-12-31T23:59:59Z", "2000-02-29T00:00:00Z"] {
             assert_eq!(Timestamp::parse_rfc3339(s).unwrap().to_string(), s);
         }
-        assert_eq!(
-            Timestamp::parse_rfc3339("2026-11-26T12:00:00+09:00")
-                .unwrap()
-                .to_string(),
-            "2026-11-26T03:00:00Z"
-        );
-        assert_eq!(
-            Timestamp::parse_rfc3339("2026-11-26T03:00:00.999Z")
-                .unwrap()
-                .to_string(),
-            "2026-11-26T03:00:00Z"
-        );
-        assert_eq!(
-            Timestamp::parse_rfc3339("2026-11-26").unwrap().to_string(),
-            "2026-11-26T00:00:00Z"
-        );
+        assert_eq!(Timestamp::parse_rfc3339("2026-11-26T12:00:00+09:00").unwrap().to_string(), "2026-11-26T03:00:00Z");
+        assert_eq!(Timestamp::parse_rfc3339("2026-11-26T03:00:00.999Z").unwrap().to_string(), "2026-11-26T03:00:00Z");
+        assert_eq!(Timestamp::parse_rfc3339("2026-11-26").unwrap().to_string(), "2026-11-26T00:00:00Z");
         assert!(Timestamp::parse_rfc3339("2026-11-26T03:00:00").is_err());
         assert!(Timestamp::parse_rfc3339("yesterday").is_err());
     }

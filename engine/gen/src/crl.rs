@@ -90,9 +90,8 @@ pub fn for_each_entry(spec: &EntrySpec, mut f: impl FnMut(&GenEntry)) {
     let mut serial = spec.base_serial;
     let make = |rng: &mut rand_chacha::ChaCha20Rng, serial: Serial, pos: u64| {
         // Issue time grows with the serial; revocation falls between issue and now.
-        let issued = start
-            + i64::try_from(pos.min(range) * u64::try_from(FIVE_YEARS).unwrap_or(0) / range)
-                .unwrap_or(0);
+        let issued =
+            start + i64::try_from(pos.min(range) * u64::try_from(FIVE_YEARS).unwrap_or(0) / range).unwrap_or(0);
         let issued = issued.min(now - 1);
         let revoked = Timestamp(rng.gen_range(issued..now));
         let reason = pick_reason(spec.hierarchy, rng.gen_range(0..1000));
@@ -102,26 +101,12 @@ pub fn for_each_entry(spec: &EntrySpec, mut f: impl FnMut(&GenEntry)) {
         } else {
             None
         };
-        let partition = if spec.partitions > 1 {
-            rng.gen_range(0..spec.partitions)
-        } else {
-            0
-        };
-        GenEntry {
-            serial,
-            revoked,
-            reason,
-            invalidity,
-            partition,
-        }
+        let partition = if spec.partitions > 1 { rng.gen_range(0..spec.partitions) } else { 0 };
+        GenEntry { serial, revoked, reason, invalidity, partition }
     };
     for _ in 0..short {
         serial += rng.gen_range(1..=MAX_GAP);
-        let e = make(
-            &mut rng,
-            Serial::from_u64(serial),
-            serial - spec.base_serial,
-        );
+        let e = make(&mut rng, Serial::from_u64(serial), serial - spec.base_serial);
         f(&e);
     }
     // Long serials (16 to 20 octets): larger than every short one, so the
@@ -146,9 +131,7 @@ pub fn for_each_entry(spec: &EntrySpec, mut f: impl FnMut(&GenEntry)) {
 }
 
 fn push_time(out: &mut Vec<u8>, t: Timestamp) -> Result<(), GenError> {
-    let (tag, content) = t
-        .to_der_time()
-        .ok_or_else(|| GenError::Invalid(format!("time {t} out of range")))?;
+    let (tag, content) = t.to_der_time().ok_or_else(|| GenError::Invalid(format!("time {t} out of range")))?;
     w::push_header(out, tag, content.len());
     out.extend_from_slice(&content);
     Ok(())
@@ -163,16 +146,10 @@ pub fn encode_entry(out: &mut Vec<u8>, e: &GenEntry) -> Result<(), GenError> {
     push_time(&mut body, e.revoked)?;
     let mut exts: Vec<Vec<u8>> = Vec::new();
     if let Some(r) = e.reason {
-        exts.push(w::extension(
-            &[0x55, 0x1d, 0x15],
-            false,
-            &[0x0a, 0x01, r.code()],
-        ));
+        exts.push(w::extension(&[0x55, 0x1d, 0x15], false, &[0x0a, 0x01, r.code()]));
     }
     if let Some(t) = e.invalidity {
-        let g = t
-            .to_der_generalized_time()
-            .ok_or_else(|| GenError::Invalid(format!("time {t} out of range")))?;
+        let g = t.to_der_generalized_time().ok_or_else(|| GenError::Invalid(format!("time {t} out of range")))?;
         exts.push(w::extension(&[0x55, 0x1d, 0x18], false, &w::tlv(0x18, &g)));
     }
     if !exts.is_empty() {
@@ -273,10 +250,7 @@ pub fn partition_dp_name(h: Hierarchy, i: u32) -> Vec<u8> {
         "Kagoshima",
         "Okinawa",
     ];
-    let pref = PREFECTURES
-        .get(usize::try_from(i % 47).unwrap_or(0))
-        .copied()
-        .unwrap_or("Tokyo");
+    let pref = PREFECTURES.get(usize::try_from(i % 47).unwrap_or(0)).copied().unwrap_or("Tokyo");
     let city = format!("City{:04} CRLDP", i + 1);
     w::name(&[
         (attr::C, "JP"),
@@ -355,17 +329,8 @@ pub fn write_crl<W: Write>(
     let mut outer = Vec::new();
     w::push_header(&mut outer, 0x30, tbs_hdr.len() + tbs_len + sig_part.len());
     let mut written = 0u64;
-    for part in [
-        &outer[..],
-        &tbs_hdr,
-        &pre,
-        &revoked_hdr,
-        entries,
-        &ext_block,
-        &sig_part,
-    ] {
-        out.write_all(part)
-            .map_err(|e| GenError::Io(e.to_string()))?;
+    for part in [&outer[..], &tbs_hdr, &pre, &revoked_hdr, entries, &ext_block, &sig_part] {
+        out.write_all(part).map_err(|e| GenError::Io(e.to_string()))?;
         written += part.len() as u64;
     }
     Ok(written)

@@ -103,9 +103,7 @@ pub fn name(attrs: &[(&[u8], &str)]) -> Vec<u8> {
     let rdns: Vec<Vec<u8>> = attrs
         .iter()
         .map(|(id, value)| {
-            let printable = value
-                .bytes()
-                .all(|c| c.is_ascii_alphanumeric() || b" '()+,-./:=?".contains(&c));
+            let printable = value.bytes().all(|c| c.is_ascii_alphanumeric() || b" '()+,-./:=?".contains(&c));
             let v = tlv(if printable { 0x13 } else { 0x0c }, value.as_bytes());
             let atv = seq(&[&oid(id), &v]);
             cons(0x31, &[&atv])

@@ -64,8 +64,7 @@ impl Key {
         let mut rng = rng_for(seed, label);
         Ok(match kind {
             KeyKind::Rsa2048 => Key::Rsa(Box::new(
-                rsa::RsaPrivateKey::new(&mut rng, 2048)
-                    .map_err(|e| GenError::Crypto(e.to_string()))?,
+                rsa::RsaPrivateKey::new(&mut rng, 2048).map_err(|e| GenError::Crypto(e.to_string()))?,
             )),
             KeyKind::P256 => Key::P256(p256::ecdsa::SigningKey::random(&mut rng)),
             KeyKind::P384 => Key::P384(p384::ecdsa::SigningKey::random(&mut rng)),
@@ -79,8 +78,7 @@ impl Key {
             Key::P256(k) => k.verifying_key().to_public_key_der(),
             Key::P384(k) => k.verifying_key().to_public_key_der(),
         };
-        doc.map(|d| d.as_bytes().to_vec())
-            .map_err(|e| GenError::Crypto(e.to_string()))
+        doc.map(|d| d.as_bytes().to_vec()).map_err(|e| GenError::Crypto(e.to_string()))
     }
 
     /// The natural algorithm for this key.
@@ -96,24 +94,18 @@ impl Key {
     pub fn sign_digest(&self, alg: SigAlg, digest: &[u8], seed: u64) -> Result<Vec<u8>, GenError> {
         let err = |e: rsa::signature::Error| GenError::Crypto(e.to_string());
         match (self, alg) {
-            (Key::Rsa(k), SigAlg::RsaSha256) => {
-                rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new((**k).clone())
-                    .sign_prehash(digest)
-                    .map(|s| s.to_vec())
-                    .map_err(err)
-            }
-            (Key::Rsa(k), SigAlg::RsaSha384) => {
-                rsa::pkcs1v15::SigningKey::<sha2::Sha384>::new((**k).clone())
-                    .sign_prehash(digest)
-                    .map(|s| s.to_vec())
-                    .map_err(err)
-            }
-            (Key::Rsa(k), SigAlg::RsaSha512) => {
-                rsa::pkcs1v15::SigningKey::<sha2::Sha512>::new((**k).clone())
-                    .sign_prehash(digest)
-                    .map(|s| s.to_vec())
-                    .map_err(err)
-            }
+            (Key::Rsa(k), SigAlg::RsaSha256) => rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new((**k).clone())
+                .sign_prehash(digest)
+                .map(|s| s.to_vec())
+                .map_err(err),
+            (Key::Rsa(k), SigAlg::RsaSha384) => rsa::pkcs1v15::SigningKey::<sha2::Sha384>::new((**k).clone())
+                .sign_prehash(digest)
+                .map(|s| s.to_vec())
+                .map_err(err),
+            (Key::Rsa(k), SigAlg::RsaSha512) => rsa::pkcs1v15::SigningKey::<sha2::Sha512>::new((**k).clone())
+                .sign_prehash(digest)
+                .map(|s| s.to_vec())
+                .map_err(err),
             (Key::Rsa(k), SigAlg::RsaPssSha256) => {
                 let mut rng = rng_for(seed, "pss-salt");
                 rsa::pss::SigningKey::<sha2::Sha256>::new((**k).clone())

@@ -117,10 +117,7 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<(), GenError> {
 
 /// Generate the CAs (deterministically from the seed).
 pub fn generate_cas(seed: u64) -> Result<Vec<Ca>, GenError> {
-    default_cas()
-        .iter()
-        .map(|s| Ca::generate(s, seed))
-        .collect()
+    default_cas().iter().map(|s| Ca::generate(s, seed)).collect()
 }
 
 /// Generate everything into `opts.out`.
@@ -130,10 +127,7 @@ pub fn generate(opts: &GenOptions) -> Result<GenManifest, GenError> {
     }
     let cas = generate_cas(opts.seed)?;
     let next_update = Timestamp(opts.this_update.0 + 86_400);
-    let long_serials = opts
-        .long_serials
-        .unwrap_or((opts.entries / 5000).max(1))
-        .min(opts.entries);
+    let long_serials = opts.long_serials.unwrap_or((opts.entries / 5000).max(1)).min(opts.entries);
     let mut manifest = GenManifest {
         format: "crlbatch-gen",
         format_version: 1,
@@ -182,12 +176,7 @@ pub fn entry_spec(opts: &GenOptions, ca: &Ca, index: usize, long_serials: u64) -
     }
 }
 
-fn write_ca_crls(
-    opts: &GenOptions,
-    ca: &Ca,
-    index: usize,
-    long_serials: u64,
-) -> Result<Vec<GenCrl>, GenError> {
+fn write_ca_crls(opts: &GenOptions, ca: &Ca, index: usize, long_serials: u64) -> Result<Vec<GenCrl>, GenError> {
     let spec = entry_spec(opts, ca, index, long_serials);
     let parts = usize::try_from(opts.partitions).unwrap_or(1);
     let mut buffers: Vec<Vec<u8>> = vec![Vec::new(); parts];

@@ -41,12 +41,7 @@ pub const JLIS_OU: &str = "Japan Agency for Local Authority Information Systems"
 
 /// The CA subject: `C=JP, O=JPKI, OU=<hierarchy>, OU=J-LIS` (DER order).
 pub fn ca_subject(h: Hierarchy) -> Vec<u8> {
-    w::name(&[
-        (attr::C, "JP"),
-        (attr::O, "JPKI"),
-        (attr::OU, h.ou()),
-        (attr::OU, JLIS_OU),
-    ])
+    w::name(&[(attr::C, "JP"), (attr::O, "JPKI"), (attr::OU, h.ou()), (attr::OU, JLIS_OU)])
 }
 
 /// One CA to generate.
@@ -60,11 +55,7 @@ pub struct CaSpec {
 
 impl CaSpec {
     pub fn new(hierarchy: Hierarchy, generation: u16) -> Self {
-        Self {
-            hierarchy,
-            generation,
-            key: KeyKind::Rsa2048,
-        }
+        Self { hierarchy, generation, key: KeyKind::Rsa2048 }
     }
 
     /// `sign-2023`, `auth-2019`, ...
@@ -108,17 +99,12 @@ pub struct CaCertOptions {
 impl Default for CaCertOptions {
     fn default() -> Self {
         // keyCertSign (bit 5) | cRLSign (bit 6)
-        Self {
-            with_ski: true,
-            key_usage: Some(0x06),
-        }
+        Self { with_ski: true, key_usage: Some(0x06) }
     }
 }
 
 fn time_der(t: Timestamp) -> Result<Vec<u8>, GenError> {
-    let (tag, content) = t
-        .to_der_time()
-        .ok_or_else(|| GenError::Invalid(format!("time {t} out of range")))?;
+    let (tag, content) = t.to_der_time().ok_or_else(|| GenError::Invalid(format!("time {t} out of range")))?;
     Ok(w::tlv(tag, &content))
 }
 
@@ -133,38 +119,26 @@ impl Ca {
         let alg = key.default_alg();
         let subject_der = ca_subject(spec.hierarchy);
         let spki_der = key.spki_der()?;
-        let bits = crlbatch_crl::subject_public_key_bits(&spki_der)
-            .map_err(|e| GenError::Invalid(e.to_string()))?;
+        let bits = crlbatch_crl::subject_public_key_bits(&spki_der).map_err(|e| GenError::Invalid(e.to_string()))?;
         let kid = sha1::Sha1::digest(bits).to_vec();
 
         let year = i64::from(spec.generation);
-        let not_before = Timestamp::parse_rfc3339(&format!("{year:04}-04-01T00:00:00Z"))
-            .map_err(GenError::Invalid)?;
-        let not_after = Timestamp::parse_rfc3339(&format!("{:04}-04-01T00:00:00Z", year + 10))
-            .map_err(GenError::Invalid)?;
+        let not_before = Timestamp::parse_rfc3339(&format!("{year:04}-04-01T00:00:00Z")).map_err(GenError::Invalid)?;
+        let not_after =
+            Timestamp::parse_rfc3339(&format!("{:04}-04-01T00:00:00Z", year + 10)).map_err(GenError::Invalid)?;
 
         let version = w::cons(0xa0, &[&w::uint(2)]);
-        let serial = w::uint(
-            u64::from(spec.generation) * 100
-                + u64::from(spec.hierarchy == crate::pki::Hierarchy::Auth),
-        );
+        let serial =
+            w::uint(u64::from(spec.generation) * 100 + u64::from(spec.hierarchy == crate::pki::Hierarchy::Auth));
         let alg_id = alg.alg_id();
         let validity = w::seq(&[&time_der(not_before)?, &time_der(not_after)?]);
         let mut exts: Vec<Vec<u8>> = Vec::new();
         // basicConstraints: critical, cA TRUE
-        exts.push(w::extension(
-            &[0x55, 0x1d, 0x13],
-            true,
-            &w::seq(&[&w::boolean_true()]),
-        ));
+        exts.push(w::extension(&[0x55, 0x1d, 0x13], true, &w::seq(&[&w::boolean_true()])));
         if let Some(ku) = opts.key_usage {
             // BIT STRING with trailing zero bits counted as unused.
             let unused = u8::try_from(ku.trailing_zeros().min(7)).unwrap_or(0);
-            exts.push(w::extension(
-                &[0x55, 0x1d, 0x0f],
-                true,
-                &w::tlv(0x03, &[unused, ku]),
-            ));
+            exts.push(w::extension(&[0x55, 0x1d, 0x0f], true, &w::tlv(0x03, &[unused, ku])));
         }
         if opts.with_ski {
             exts.push(w::extension(&[0x55, 0x1d, 0x0e], false, &w::octets(&kid)));
@@ -172,27 +146,11 @@ impl Ca {
         let ext_refs: Vec<&[u8]> = exts.iter().map(Vec::as_slice).collect();
         let ext_seq = w::seq(&ext_refs);
         let exts_wrapped = w::cons(0xa3, &[&ext_seq]);
-        let tbs = w::seq(&[
-            &version,
-            &serial,
-            &alg_id,
-            &subject_der,
-            &validity,
-            &subject_der,
-            &spki_der,
-            &exts_wrapped,
-        ]);
+        let tbs =
+            w::seq(&[&version, &serial, &alg_id, &subject_der, &validity, &subject_der, &spki_der, &exts_wrapped]);
         let sig = alg.sign(&key, &tbs, seed)?;
         let cert_der = w::seq(&[&tbs, &alg_id, &w::bits(&sig)]);
-        Ok(Ca {
-            spec: spec.clone(),
-            key,
-            alg,
-            subject_der,
-            spki_der,
-            kid,
-            cert_der,
-        })
+        Ok(Ca { spec: spec.clone(), key, alg, subject_der, spki_der, kid, cert_der })
     }
 
     pub fn kid_hex(&self) -> String {

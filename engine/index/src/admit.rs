@@ -10,10 +10,9 @@
 
 use std::path::Path;
 
-use crlbatch_crl::{
-    CaCert, Crl, CrlError, EntryColumns, Freshness, ParseOptions, Timestamp, VerifyError,
-};
+use crlbatch_crl::{CaCert, Crl, CrlError, CrlInfo, Freshness, ParseOptions, Timestamp, VerifyError};
 
+use crate::builder::IndexBuilder;
 use crate::index::RevocationIndex;
 use crate::meta::{CrlMeta, IndexMeta};
 
@@ -23,25 +22,16 @@ use crate::meta::{CrlMeta, IndexMeta};
 pub enum Rejection {
     /// It does not parse (malformed, unknown critical extension, indirect, ...).
     #[error("{source_name}: {error}")]
-    Parse {
-        source_name: String,
-        error: CrlError,
-    },
+    Parse { source_name: String, error: CrlError },
     /// It does not verify against the CA.
     #[error("{source_name}: {error}")]
-    Verify {
-        source_name: String,
-        error: VerifyError,
-    },
+    Verify { source_name: String, error: VerifyError },
     /// It is not a complete CRL for end-entity certificates.
     #[error("{source_name}: {why}")]
     Incomplete { source_name: String, why: String },
     /// It is not fresh at the evaluation time.
     #[error("{source_name}: {}", .freshness.detail().unwrap_or_default())]
-    NotFresh {
-        source_name: String,
-        freshness: Freshness,
-    },
+    NotFresh { source_name: String, freshness: Freshness },
     /// The set of CRLs given for one issuer is not a set of partitions.
     #[error("{0}")]
     NotPartitions(String),
@@ -52,10 +42,7 @@ impl Rejection {
     pub fn detail(&self) -> String {
         match self {
             Rejection::Parse { error, .. } => format!("CRL rejected: {error}"),
-            Rejection::Verify {
-                error: VerifyError::SignatureInvalid { .. },
-                ..
-            } => "CRL signature invalid".to_owned(),
+            Rejection::Verify { error: VerifyError::SignatureInvalid { .. }, .. } => "CRL signature invalid".to_owned(),
             Rejection::Verify { error, .. } => format!("CRL does not verify: {error}"),
             Rejection::Incomplete { why, .. } => why.clone(),
             Rejection::NotFresh { freshness, .. } => freshness.detail().unwrap_or_default(),
@@ -71,21 +58,17 @@ impl Rejection {
 }
 
 /// Completeness for end-entity certificates.
-pub fn completeness(crl: &Crl) -> Result<(), String> {
-    let ext = &crl.info.extensions;
+pub fn completeness(info: &CrlInfo) -> Result<(), String> {
+    let ext = &info.extensions;
     if let Some(base) = &ext.delta_base {
-        return Err(format!(
-            "delta CRL only (base CRL number {base}); a delta is never a complete CRL"
-        ));
+        return Err(format!("delta CRL only (base CRL number {base}); a delta is never a complete CRL"));
     }
     if let Some(idp) = &ext.idp {
         if idp.only_contains_ca_certs {
             return Err("CRL covers only CA certificates (issuingDistributionPoint)".to_owned());
         }
         if idp.only_contains_attribute_certs {
-            return Err(
-                "CRL covers only attribute certificates (issuingDistributionPoint)".to_owned(),
-            );
+            return Err("CRL covers only attribute certificates (issuingDistributionPoint)".to_owned());
         }
         if let Some(r) = &idp.only_some_reasons {
             return Err(format!("CRL covers only some reasons ({})", r.join(", ")));
@@ -96,20 +79,17 @@ pub fn completeness(crl: &Crl) -> Result<(), String> {
 
 /// Check one parsed CRL against the CA, completeness and freshness.
 pub fn admit(source_name: &str, crl: &Crl, ca: &CaCert, at: Timestamp) -> Result<(), Rejection> {
-    crlbatch_crl::verify_crl(&crl.info, ca).map_err(|error| Rejection::Verify {
-        source_name: source_name.to_owned(),
-        error,
-    })?;
-    completeness(crl).map_err(|why| Rejection::Incomplete {
-        source_name: source_name.to_owned(),
-        why,
-    })?;
-    let f = crlbatch_crl::freshness(crl.info.this_update, crl.info.next_update, at);
+    admit_info(source_name, &crl.info, ca, at)
+}
+
+/// [`admit`] from the CRL's description alone.
+pub fn admit_info(source_name: &str, info: &CrlInfo, ca: &CaCert, at: Timestamp) -> Result<(), Rejection> {
+    crlbatch_crl::verify_crl(info, ca)
+        .map_err(|error| Rejection::Verify { source_name: source_name.to_owned(), error })?;
+    completeness(info).map_err(|why| Rejection::Incomplete { source_name: source_name.to_owned(), why })?;
+    let f = crlbatch_crl::freshness(info.this_update, info.next_update, at);
     if !f.is_fresh() {
-        return Err(Rejection::NotFresh {
-            source_name: source_name.to_owned(),
-            freshness: f,
-        });
+        return Err(Rejection::NotFresh { source_name: source_name.to_owned(), freshness: f });
     }
     Ok(())
 }
@@ -122,34 +102,25 @@ pub fn index_crls(
     opts: &ParseOptions,
 ) -> Result<RevocationIndex, Rejection> {
     let mut metas = Vec::with_capacity(sources.len());
-    let mut all = EntryColumns::default();
+    let mut builder = IndexBuilder::new();
     let mut idps: Vec<Vec<u8>> = Vec::new();
     for (name, path) in sources {
-        let crl = crlbatch_crl::parse_path(path, opts).map_err(|error| Rejection::Parse {
-            source_name: name.clone(),
-            error,
-        })?;
-        admit(name, &crl, ca, at)?;
+        let info = crlbatch_crl::parse_path_into(path, opts, &mut builder)
+            .map_err(|error| Rejection::Parse { source_name: name.clone(), error })?;
+        admit_info(name, &info, ca, at)?;
         if sources.len() > 1 {
-            let idp = crl.info.extensions.idp.as_ref().map(|i| i.der.clone()).ok_or_else(|| {
+            let idp = info.extensions.idp.as_ref().map(|i| i.der.clone()).ok_or_else(|| {
                 Rejection::NotPartitions(format!(
                     "{name}: several CRLs given for issuer {} but this one has no issuingDistributionPoint (only partitions can be combined)",
                     ca.kid_hex()
                 ))
             })?;
             if idps.contains(&idp) {
-                return Err(Rejection::NotPartitions(format!(
-                    "{name}: two CRLs for the same distribution point"
-                )));
+                return Err(Rejection::NotPartitions(format!("{name}: two CRLs for the same distribution point")));
             }
             idps.push(idp);
         }
-        metas.push(CrlMeta::from_crl(name, &crl));
-        all.append(crl.entries).map_err(|error| Rejection::Parse {
-            source_name: name.clone(),
-            error,
-        })?;
+        metas.push(CrlMeta::from_info(name, &info));
     }
-    let meta = IndexMeta::new(ca, metas, Timestamp::now());
-    Ok(RevocationIndex::build(meta, all))
+    Ok(builder.finish(IndexMeta::new(ca, metas, Timestamp::now())))
 }

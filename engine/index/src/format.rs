@@ -33,7 +33,6 @@ use crlbatch_crl::{Reason, Serial, Timestamp};
 use crate::error::IndexError;
 use crate::index::{LongRecord, Revocation, RevocationIndex};
 use crate::meta::{IndexMeta, FORMAT_VERSION};
-use crate::rank::RankDir;
 
 /// The magic bytes at the start of every index file.
 pub const MAGIC: &[u8; 8] = b"CRLBIDX\0";
@@ -49,10 +48,7 @@ pub fn index_file_name(kid: &str) -> String {
 }
 
 fn io_err(path: &Path, e: &std::io::Error) -> IndexError {
-    IndexError::Io {
-        path: path.display().to_string(),
-        message: e.to_string(),
-    }
+    IndexError::Io { path: path.display().to_string(), message: e.to_string() }
 }
 
 /// A writer that keeps a CRC-32 and a byte count.
@@ -114,12 +110,7 @@ fn encode_long(long: &[LongRecord]) -> Vec<u8> {
         out.extend_from_slice(mag);
         out.extend_from_slice(&r.revocation.revocation_time.0.to_le_bytes());
         out.push(r.revocation.reason.map_or(0xff, Reason::code));
-        out.extend_from_slice(
-            &r.revocation
-                .invalidity_time
-                .map_or(0, |t| t.0)
-                .to_le_bytes(),
-        );
+        out.extend_from_slice(&r.revocation.invalidity_time.map_or(0, |t| t.0).to_le_bytes());
     }
     out
 }
@@ -127,15 +118,9 @@ fn encode_long(long: &[LongRecord]) -> Vec<u8> {
 impl RevocationIndex {
     /// Write to `path` atomically.
     pub fn save(&self, path: &Path) -> Result<(), IndexError> {
-        let dir = path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
+        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir).map_err(|e| io_err(dir, &e))?;
-        let file_name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let tmp: PathBuf = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
         let result = self.write_to(&tmp).and_then(|()| {
             std::fs::rename(&tmp, path).map_err(|e| io_err(path, &e))?;
@@ -152,26 +137,15 @@ impl RevocationIndex {
     }
 
     fn write_to(&self, tmp: &Path) -> Result<(), IndexError> {
-        let file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(tmp)
-            .map_err(|e| io_err(tmp, &e))?;
+        let file = std::fs::OpenOptions::new().write(true).create_new(true).open(tmp).map_err(|e| io_err(tmp, &e))?;
         let buf = std::io::BufWriter::with_capacity(1 << 20, file);
-        let mut w = Crc {
-            inner: buf,
-            crc: crc32fast::Hasher::new(),
-            len: 0,
-        };
+        let mut w = Crc { inner: buf, crc: crc32fast::Hasher::new(), len: 0 };
         let e = |e: std::io::Error| io_err(tmp, &e);
-        let meta = serde_json::to_vec(&self.meta).map_err(|x| IndexError::Corrupt {
-            path: tmp.display().to_string(),
-            what: x.to_string(),
-        })?;
+        let meta = serde_json::to_vec(&self.meta)
+            .map_err(|x| IndexError::Corrupt { path: tmp.display().to_string(), what: x.to_string() })?;
         w.write_all(MAGIC).map_err(e)?;
         w.write_all(&FORMAT_VERSION.to_le_bytes()).map_err(e)?;
-        w.write_all(&u32::try_from(meta.len()).unwrap_or(u32::MAX).to_le_bytes())
-            .map_err(e)?;
+        w.write_all(&u32::try_from(meta.len()).unwrap_or(u32::MAX).to_le_bytes()).map_err(e)?;
         w.write_all(&meta).map_err(e)?;
         section(&mut w, b"MEMB", self.members.serialized_size() as u64).map_err(e)?;
         self.members.serialize_into(&mut w).map_err(e)?;
@@ -199,11 +173,7 @@ impl RevocationIndex {
         let p = path.display().to_string();
         let size = std::fs::metadata(path).map_err(|e| io_err(path, &e))?.len();
         if size > MAX_INDEX_BYTES {
-            return Err(IndexError::TooLarge {
-                path: p,
-                size,
-                limit: MAX_INDEX_BYTES,
-            });
+            return Err(IndexError::TooLarge { path: p, size, limit: MAX_INDEX_BYTES });
         }
         let bytes = std::fs::read(path).map_err(|e| io_err(path, &e))?;
         Self::from_bytes(&bytes, &p)
@@ -211,14 +181,9 @@ impl RevocationIndex {
 
     /// Decode an index from bytes (`name` is used in errors).
     pub fn from_bytes(bytes: &[u8], name: &str) -> Result<Self, IndexError> {
-        let corrupt = |what: &str| IndexError::Corrupt {
-            path: name.to_owned(),
-            what: what.to_owned(),
-        };
+        let corrupt = |what: &str| IndexError::Corrupt { path: name.to_owned(), what: what.to_owned() };
         if bytes.get(..8) != Some(MAGIC.as_slice()) {
-            return Err(IndexError::NotAnIndex {
-                path: name.to_owned(),
-            });
+            return Err(IndexError::NotAnIndex { path: name.to_owned() });
         }
         let version = read_u32(bytes, 8).ok_or_else(|| corrupt("short header"))?;
         if version != FORMAT_VERSION {
@@ -228,14 +193,11 @@ impl RevocationIndex {
                 supported: FORMAT_VERSION,
             });
         }
-        let body_len = bytes
-            .len()
-            .checked_sub(TRAILER_BYTES)
-            .ok_or(IndexError::Truncated {
-                path: name.to_owned(),
-                expected: 16,
-                actual: bytes.len() as u64,
-            })?;
+        let body_len = bytes.len().checked_sub(TRAILER_BYTES).ok_or(IndexError::Truncated {
+            path: name.to_owned(),
+            expected: 16,
+            actual: bytes.len() as u64,
+        })?;
         let stated = read_u64(bytes, body_len).unwrap_or(0);
         if stated != body_len as u64 {
             return Err(IndexError::Truncated {
@@ -248,21 +210,14 @@ impl RevocationIndex {
         let body = bytes.get(..body_len).unwrap_or_default();
         let actual = crc32fast::hash(body);
         if actual != expected {
-            return Err(IndexError::Checksum {
-                path: name.to_owned(),
-                expected,
-                actual,
-            });
+            return Err(IndexError::Checksum { path: name.to_owned(), expected, actual });
         }
         let meta_len = read_u32(body, 12).ok_or_else(|| corrupt("short header"))? as usize;
         if meta_len > MAX_META_BYTES {
             return Err(corrupt("metadata too large"));
         }
-        let meta_bytes = body
-            .get(16..16 + meta_len)
-            .ok_or_else(|| corrupt("metadata runs past the end"))?;
-        let meta: IndexMeta =
-            serde_json::from_slice(meta_bytes).map_err(|e| corrupt(&format!("metadata: {e}")))?;
+        let meta_bytes = body.get(16..16 + meta_len).ok_or_else(|| corrupt("metadata runs past the end"))?;
+        let meta: IndexMeta = serde_json::from_slice(meta_bytes).map_err(|e| corrupt(&format!("metadata: {e}")))?;
 
         let mut pos = 16 + meta_len;
         let mut members = None;
@@ -272,9 +227,7 @@ impl RevocationIndex {
         let mut invd = Vec::new();
         let mut long = Vec::new();
         while pos < body.len() {
-            let tag = body
-                .get(pos..pos + 4)
-                .ok_or_else(|| corrupt("section header"))?;
+            let tag = body.get(pos..pos + 4).ok_or_else(|| corrupt("section header"))?;
             let len = read_u64(body, pos + 4).ok_or_else(|| corrupt("section header"))?;
             let start = pos + 12;
             let end = usize::try_from(len)
@@ -286,20 +239,14 @@ impl RevocationIndex {
             match tag {
                 b"MEMB" => {
                     members = Some(
-                        RoaringTreemap::deserialize_from(payload)
-                            .map_err(|e| corrupt(&format!("membership: {e}")))?,
+                        RoaringTreemap::deserialize_from(payload).map_err(|e| corrupt(&format!("membership: {e}")))?,
                     )
                 }
                 b"TIME" => {
                     if payload.len() % 4 != 0 {
                         return Err(corrupt("TIME section length"));
                     }
-                    times = Some(
-                        payload
-                            .chunks_exact(4)
-                            .filter_map(|c| read_u32(c, 0))
-                            .collect::<Vec<u32>>(),
-                    );
+                    times = Some(payload.chunks_exact(4).filter_map(|c| read_u32(c, 0)).collect::<Vec<u32>>());
                 }
                 b"RSN " => reasons = Some(payload.to_vec()),
                 b"TOVF" => tovf = decode_pairs(payload).ok_or_else(|| corrupt("TOVF section"))?,
@@ -322,7 +269,6 @@ impl RevocationIndex {
         if meta.entries != members.len() + long.len() as u64 {
             return Err(corrupt("entry count differs from the metadata"));
         }
-        let rank = RankDir::build(members.iter(), n);
         Ok(RevocationIndex {
             meta,
             members,
@@ -331,7 +277,7 @@ impl RevocationIndex {
             time_overflow: tovf,
             invalidity: invd,
             long,
-            rank,
+            rank: std::sync::OnceLock::new(),
         })
     }
 }
@@ -355,13 +301,9 @@ fn decode_pairs(p: &[u8]) -> Option<Vec<(u32, Timestamp)>> {
     if p.len() % 12 != 0 {
         return None;
     }
-    let v: Vec<(u32, Timestamp)> = p
-        .chunks_exact(12)
-        .filter_map(|c| Some((read_u32(c, 0)?, Timestamp(read_i64(c, 4)?))))
-        .collect();
-    v.windows(2)
-        .all(|w| matches!(w, [a, b] if a.0 < b.0))
-        .then_some(v)
+    let v: Vec<(u32, Timestamp)> =
+        p.chunks_exact(12).filter_map(|c| Some((read_u32(c, 0)?, Timestamp(read_i64(c, 4)?)))).collect();
+    v.windows(2).all(|w| matches!(w, [a, b] if a.0 < b.0)).then_some(v)
 }
 
 fn decode_long(p: &[u8]) -> Option<Vec<LongRecord>> {
@@ -378,32 +320,16 @@ fn decode_long(p: &[u8]) -> Option<Vec<LongRecord>> {
         let inv = read_i64(p, pos + 9)?;
         pos += 17;
         // Rebuild from sign + magnitude via the hex form (exact, rare path).
-        let hex = format!(
-            "{}{}",
-            if flags & 1 != 0 { "-" } else { "" },
-            crlbatch_crl::hex(mag)
-        );
-        let serial = if mag.is_empty() {
-            Serial::ZERO
-        } else {
-            Serial::parse_hex(&hex).ok()?
-        };
+        let hex = format!("{}{}", if flags & 1 != 0 { "-" } else { "" }, crlbatch_crl::hex(mag));
+        let serial = if mag.is_empty() { Serial::ZERO } else { Serial::parse_hex(&hex).ok()? };
         out.push(LongRecord {
             serial,
             revocation: Revocation {
                 revocation_time: Timestamp(t),
-                reason: if flags & 2 != 0 {
-                    Some(Reason::from_code(reason)?)
-                } else {
-                    None
-                },
+                reason: if flags & 2 != 0 { Some(Reason::from_code(reason)?) } else { None },
                 invalidity_time: (flags & 4 != 0).then_some(Timestamp(inv)),
             },
         });
     }
-    (pos == p.len()
-        && out
-            .windows(2)
-            .all(|w| matches!(w, [a, b] if a.serial < b.serial)))
-    .then_some(out)
+    (pos == p.len() && out.windows(2).all(|w| matches!(w, [a, b] if a.serial < b.serial))).then_some(out)
 }

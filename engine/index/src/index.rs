@@ -3,10 +3,7 @@
 use rayon::prelude::*;
 use roaring::RoaringTreemap;
 
-use crlbatch_crl::{
-    reason_from_u8, time_from_code, EntryColumns, LongEntry, Reason, Serial, Timestamp,
-    TIME_OVERFLOW,
-};
+use crlbatch_crl::{reason_from_u8, time_from_code, EntryColumns, LongEntry, Reason, Serial, Timestamp, TIME_OVERFLOW};
 
 use crate::meta::IndexMeta;
 use crate::rank::RankDir;
@@ -44,7 +41,8 @@ pub struct RevocationIndex {
     pub(crate) invalidity: Vec<(u32, Timestamp)>,
     /// Long serials, sorted by serial, unique.
     pub(crate) long: Vec<LongRecord>,
-    pub(crate) rank: RankDir,
+    /// Built on first lookup (the `index` command never needs it).
+    pub(crate) rank: std::sync::OnceLock<RankDir>,
 }
 
 /// The rule applied to a serial listed more than once: the entry with the
@@ -54,18 +52,48 @@ fn better(a: (Timestamp, usize), b: (Timestamp, usize)) -> bool {
     a < b
 }
 
+/// Sort long serials, de-duplicate by the earliest-revocation rule.
+fn finish_long(mut long: Vec<LongEntry>) -> (Vec<LongRecord>, u64) {
+    long.sort_by(|a, b| {
+        a.serial.cmp(&b.serial).then(a.revocation_time.cmp(&b.revocation_time)).then(a.ordinal.cmp(&b.ordinal))
+    });
+    let before = long.len();
+    long.dedup_by(|later, earlier| later.serial == earlier.serial);
+    let dups = (before - long.len()) as u64;
+    let records = long
+        .into_iter()
+        .map(|LongEntry { serial, revocation_time, reason, invalidity_time, .. }| LongRecord {
+            serial,
+            revocation: Revocation { revocation_time, reason, invalidity_time },
+        })
+        .collect();
+    (records, dups)
+}
+
 impl RevocationIndex {
+    /// Assemble from parts already in rank order (serials strictly
+    /// ascending, hence unique).
+    pub(crate) fn from_sorted(
+        mut meta: IndexMeta,
+        members: RoaringTreemap,
+        times: Vec<u32>,
+        reasons: Vec<u8>,
+        time_overflow: Vec<(u32, Timestamp)>,
+        mut invalidity: Vec<(u32, Timestamp)>,
+        long: Vec<LongEntry>,
+    ) -> Self {
+        invalidity.sort_unstable_by_key(|&(k, _)| k);
+        let (long, duplicates) = finish_long(long);
+        meta.entries = members.len() + long.len() as u64;
+        meta.duplicates = duplicates;
+        meta.long_serials = long.len() as u64;
+        Self { meta, members, times, reasons, time_overflow, invalidity, long, rank: std::sync::OnceLock::new() }
+    }
+
     /// Build from the entries of one or more CRLs of one issuer (partitions
     /// are merged). `meta` describes the CRLs; counts are filled in here.
     pub fn build(mut meta: IndexMeta, cols: EntryColumns) -> Self {
-        let EntryColumns {
-            serials,
-            times,
-            reasons,
-            time_overflow,
-            invalidity,
-            long,
-        } = cols;
+        let EntryColumns { serials, times, reasons, time_overflow, invalidity, long } = cols;
         let n = serials.len();
         let sorted = serials.windows(2).all(|w| matches!(w, [a, b] if a < b));
         let mut duplicates = 0u64;
@@ -90,11 +118,8 @@ impl RevocationIndex {
         let order: Option<Vec<u32>> = if sorted {
             None
         } else {
-            let mut pairs: Vec<(u64, u32)> = serials
-                .iter()
-                .enumerate()
-                .map(|(i, &s)| (s, u32::try_from(i).unwrap_or(u32::MAX)))
-                .collect();
+            let mut pairs: Vec<(u64, u32)> =
+                serials.iter().enumerate().map(|(i, &s)| (s, u32::try_from(i).unwrap_or(u32::MAX))).collect();
             pairs.par_sort_unstable();
             let mut order: Vec<u32> = Vec::with_capacity(n);
             let mut i = 0usize;
@@ -103,10 +128,7 @@ impl RevocationIndex {
                 let mut j = i + 1;
                 while let Some(&(s2, idx2)) = pairs.get(j).filter(|p| p.0 == s) {
                     duplicates += 1;
-                    if better(
-                        (time_at(idx2 as usize), idx2 as usize),
-                        (time_at(best as usize), best as usize),
-                    ) {
+                    if better((time_at(idx2 as usize), idx2 as usize), (time_at(best as usize), best as usize)) {
                         best = idx2;
                     }
                     let _ = s2;
@@ -120,44 +142,29 @@ impl RevocationIndex {
 
         let (members, times_out, reasons_out, overflow_out, invalidity_out) = match order {
             None => {
-                let members =
-                    RoaringTreemap::from_sorted_iter(serials.iter().copied()).unwrap_or_default();
+                let members = RoaringTreemap::from_sorted_iter(serials.iter().copied()).unwrap_or_default();
                 let mut inv = invalidity;
                 inv.sort_unstable_by_key(|&(k, _)| k);
                 (members, times, reasons, time_overflow, inv)
             }
             Some(order) => {
-                let members = RoaringTreemap::from_sorted_iter(
-                    order
-                        .iter()
-                        .filter_map(|&i| serials.get(i as usize).copied()),
-                )
-                .unwrap_or_default();
+                let members =
+                    RoaringTreemap::from_sorted_iter(order.iter().filter_map(|&i| serials.get(i as usize).copied()))
+                        .unwrap_or_default();
                 let mut t = Vec::with_capacity(order.len());
                 let mut r = Vec::with_capacity(order.len());
                 let mut ovf = Vec::new();
                 for (rank, &i) in order.iter().enumerate() {
                     let code = times.get(i as usize).copied().unwrap_or(TIME_OVERFLOW);
                     if code == TIME_OVERFLOW {
-                        ovf.push((
-                            u32::try_from(rank).unwrap_or(u32::MAX),
-                            overflow_of(i as usize),
-                        ));
+                        ovf.push((u32::try_from(rank).unwrap_or(u32::MAX), overflow_of(i as usize)));
                     }
                     t.push(code);
-                    r.push(
-                        reasons
-                            .get(i as usize)
-                            .copied()
-                            .unwrap_or(crlbatch_crl::NO_REASON),
-                    );
+                    r.push(reasons.get(i as usize).copied().unwrap_or(crlbatch_crl::NO_REASON));
                 }
                 // Invalidity dates follow their entry to its new rank.
-                let mut src_to_rank: Vec<(u32, u32)> = order
-                    .iter()
-                    .enumerate()
-                    .map(|(rank, &i)| (i, u32::try_from(rank).unwrap_or(u32::MAX)))
-                    .collect();
+                let mut src_to_rank: Vec<(u32, u32)> =
+                    order.iter().enumerate().map(|(rank, &i)| (i, u32::try_from(rank).unwrap_or(u32::MAX))).collect();
                 src_to_rank.par_sort_unstable();
                 let mut inv: Vec<(u32, Timestamp)> = invalidity
                     .iter()
@@ -174,39 +181,8 @@ impl RevocationIndex {
             }
         };
 
-        // Long serials: exact, sorted, de-duplicated by the same rule.
-        let mut long = long;
-        long.sort_by(|a, b| {
-            a.serial
-                .cmp(&b.serial)
-                .then(a.revocation_time.cmp(&b.revocation_time))
-                .then(a.ordinal.cmp(&b.ordinal))
-        });
-        let before = long.len();
-        long.dedup_by(|later, earlier| later.serial == earlier.serial);
-        duplicates += (before - long.len()) as u64;
-        let long: Vec<LongRecord> = long
-            .into_iter()
-            .map(
-                |LongEntry {
-                     serial,
-                     revocation_time,
-                     reason,
-                     invalidity_time,
-                     ..
-                 }| LongRecord {
-                    serial,
-                    revocation: Revocation {
-                        revocation_time,
-                        reason,
-                        invalidity_time,
-                    },
-                },
-            )
-            .collect();
-
-        let len = usize::try_from(members.len()).unwrap_or(0);
-        let rank = RankDir::build(members.iter(), len);
+        let (long, long_dups) = finish_long(long);
+        duplicates += long_dups;
         meta.entries = members.len() + long.len() as u64;
         meta.duplicates = duplicates;
         meta.long_serials = long.len() as u64;
@@ -218,8 +194,17 @@ impl RevocationIndex {
             time_overflow: overflow_out,
             invalidity: invalidity_out,
             long,
-            rank,
+            rank: std::sync::OnceLock::new(),
         }
+    }
+
+    fn rank_dir(&self) -> &RankDir {
+        self.rank.get_or_init(|| RankDir::build(self.members.iter(), usize::try_from(self.members.len()).unwrap_or(0)))
+    }
+
+    /// Build the lookup structures now rather than on the first lookup.
+    pub fn prepare(&self) {
+        let _ = self.rank_dir();
     }
 
     pub fn meta(&self) -> &IndexMeta {
@@ -247,7 +232,7 @@ impl RevocationIndex {
         if !self.members.contains(serial) {
             return None;
         }
-        let rank = self.rank.rank(serial)?;
+        let rank = self.rank_dir().rank(serial)?;
         Some(self.at_rank(rank))
     }
 
@@ -273,11 +258,7 @@ impl RevocationIndex {
                 .and_then(|p| self.invalidity.get(p))
                 .map(|&(_, t)| t)
         };
-        Revocation {
-            revocation_time,
-            reason,
-            invalidity_time,
-        }
+        Revocation { revocation_time, reason, invalidity_time }
     }
 
     /// Full lookup of any serial.
@@ -289,11 +270,7 @@ impl RevocationIndex {
     }
 
     fn lookup_long(&self, serial: &Serial) -> Option<Revocation> {
-        self.long
-            .binary_search_by(|r| r.serial.cmp(serial))
-            .ok()
-            .and_then(|p| self.long.get(p))
-            .map(|r| r.revocation)
+        self.long.binary_search_by(|r| r.serial.cmp(serial)).ok().and_then(|p| self.long.get(p)).map(|r| r.revocation)
     }
 
     /// Every listed serial with its revocation, u64 serials first in
@@ -323,6 +300,6 @@ impl RevocationIndex {
             + self.reasons.len()
             + (self.time_overflow.len() + self.invalidity.len()) * 16
             + self.long.len() * std::mem::size_of::<LongRecord>()
-            + self.rank.heap_bytes()
+            + self.rank.get().map_or(0, RankDir::heap_bytes)
     }
 }

@@ -8,6 +8,7 @@
 //! without re-parsing the CRL.
 
 mod admit;
+mod builder;
 mod diff;
 mod error;
 mod format;
@@ -16,7 +17,8 @@ mod meta;
 mod rank;
 mod status;
 
-pub use admit::{admit, completeness, index_crls, Rejection};
+pub use admit::{admit, admit_info, completeness, index_crls, Rejection};
+pub use builder::IndexBuilder;
 pub use diff::{diff, IndexDiff};
 pub use error::IndexError;
 pub use format::{index_file_name, MAGIC, MAX_INDEX_BYTES};

@@ -1,7 +1,7 @@
 //! Index metadata: what the index was built from. Stored as JSON in the
 //! index file header and shown by `crlbatch status`/`inspect`.
 
-use crlbatch_crl::{CaCert, Crl, Freshness, IssuingDistributionPoint, Timestamp};
+use crlbatch_crl::{CaCert, Crl, CrlInfo, Freshness, IssuingDistributionPoint, Timestamp};
 use serde::{Deserialize, Serialize};
 
 /// The format name written in every index file.
@@ -29,10 +29,7 @@ impl From<&IssuingDistributionPoint> for IdpMeta {
             relative_name: i.relative_name.clone(),
             only_contains_user_certs: i.only_contains_user_certs,
             only_contains_ca_certs: i.only_contains_ca_certs,
-            only_some_reasons: i
-                .only_some_reasons
-                .as_ref()
-                .map(|v| v.iter().map(|s| (*s).to_owned()).collect()),
+            only_some_reasons: i.only_some_reasons.as_ref().map(|v| v.iter().map(|s| (*s).to_owned()).collect()),
             only_contains_attribute_certs: i.only_contains_attribute_certs,
             der: crlbatch_crl::hex(&i.der),
         }
@@ -61,16 +58,16 @@ pub struct CrlMeta {
 impl CrlMeta {
     /// Describe a parsed (and verified) CRL.
     pub fn from_crl(source: &str, crl: &Crl) -> Self {
-        let info = &crl.info;
+        Self::from_info(source, &crl.info)
+    }
+
+    /// Describe a parsed CRL from its info.
+    pub fn from_info(source: &str, info: &CrlInfo) -> Self {
         Self {
             source: source.to_owned(),
             sha256: info.file_sha256.map(|d| crlbatch_crl::hex(&d)),
             tbs_digest: info.tbs_digest.as_deref().map(crlbatch_crl::hex),
-            signature_algorithm: info
-                .signature_algorithm
-                .as_ref()
-                .map(|a| a.name())
-                .unwrap_or_else(|e| e.to_string()),
+            signature_algorithm: info.signature_algorithm.as_ref().map(|a| a.name()).unwrap_or_else(|e| e.to_string()),
             crl_number: info.extensions.crl_number.as_ref().map(|n| n.to_decimal()),
             this_update: info.this_update,
             next_update: info.next_update,
@@ -138,11 +135,7 @@ impl IndexMeta {
         }
         for c in &self.crls {
             if let Some(why) = c.freshness(at).detail() {
-                return Err(if self.crls.len() > 1 {
-                    format!("{why} in partition {}", c.source)
-                } else {
-                    why
-                });
+                return Err(if self.crls.len() > 1 { format!("{why} in partition {}", c.source) } else { why });
             }
         }
         Ok(())

@@ -42,9 +42,7 @@ impl RankDir {
         }
         starts.push(u32::try_from(lows.len()).unwrap_or(u32::MAX));
         let buckets = match (keys.first(), keys.last()) {
-            (Some(&first), Some(&last))
-                if (last - first) / DENSE_MAX_RATIO <= keys.len() as u64 =>
-            {
+            (Some(&first), Some(&last)) if (last - first) / DENSE_MAX_RATIO <= keys.len() as u64 => {
                 let span = usize::try_from(last - first + 1).unwrap_or(0);
                 let mut dense = vec![0u32; span + 1];
                 // Every bucket points at the first member at or after it.
@@ -59,10 +57,7 @@ impl RankDir {
                 if let Some(end) = dense.last_mut() {
                     *end = starts.last().copied().unwrap_or(0);
                 }
-                Buckets::Dense {
-                    first,
-                    starts: dense,
-                }
+                Buckets::Dense { first, starts: dense }
             }
             _ => Buckets::Sparse { keys, starts },
         };

@@ -45,23 +45,14 @@ impl RevocationIndex {
 /// Count serials listed more than once (for summaries of raw CRLs).
 pub fn count_duplicates(cols: &crlbatch_crl::EntryColumns) -> u64 {
     let mut dups = 0u64;
-    let sorted = cols
-        .serials
-        .windows(2)
-        .all(|w| matches!(w, [a, b] if a < b));
+    let sorted = cols.serials.windows(2).all(|w| matches!(w, [a, b] if a < b));
     if !sorted {
         let mut v = cols.serials.clone();
         v.sort_unstable();
-        dups += v
-            .windows(2)
-            .filter(|w| matches!(w, [a, b] if a == b))
-            .count() as u64;
+        dups += v.windows(2).filter(|w| matches!(w, [a, b] if a == b)).count() as u64;
     }
     let mut long: Vec<&Serial> = cols.long.iter().map(|e| &e.serial).collect();
     long.sort();
-    dups += long
-        .windows(2)
-        .filter(|w| matches!(w, [a, b] if a == b))
-        .count() as u64;
+    dups += long.windows(2).filter(|w| matches!(w, [a, b] if a == b)).count() as u64;
     dups
 }

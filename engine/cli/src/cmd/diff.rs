@@ -31,39 +31,21 @@ pub fn run(a: DiffArgs) -> CliResult {
         if a.json {
             writeln!(out, "{}", entry("added", s, r)).map_err(io)?;
         } else {
-            writeln!(
-                out,
-                "+ {s}\t{}\t{}",
-                r.reason.map_or("-", |x| x.name()),
-                r.revocation_time
-            )
-            .map_err(io)?;
+            writeln!(out, "+ {s}\t{}\t{}", r.reason.map_or("-", |x| x.name()), r.revocation_time).map_err(io)?;
         }
     }
     for (s, r) in &d.removed {
         if a.json {
             writeln!(out, "{}", entry("removed", s, r)).map_err(io)?;
         } else {
-            writeln!(
-                out,
-                "- {s}\t{}\t{}",
-                r.reason.map_or("-", |x| x.name()),
-                r.revocation_time
-            )
-            .map_err(io)?;
+            writeln!(out, "- {s}\t{}\t{}", r.reason.map_or("-", |x| x.name()), r.revocation_time).map_err(io)?;
         }
     }
     for (s, _, r) in &d.changed {
         if a.json {
             writeln!(out, "{}", entry("changed", s, r)).map_err(io)?;
         } else {
-            writeln!(
-                out,
-                "~ {s}\t{}\t{}",
-                r.reason.map_or("-", |x| x.name()),
-                r.revocation_time
-            )
-            .map_err(io)?;
+            writeln!(out, "~ {s}\t{}\t{}", r.reason.map_or("-", |x| x.name()), r.revocation_time).map_err(io)?;
         }
     }
     if a.json {
@@ -74,12 +56,7 @@ pub fn run(a: DiffArgs) -> CliResult {
         )
         .map_err(io)?;
     } else {
-        eprintln!(
-            "{} added, {} removed, {} changed",
-            d.added.len(),
-            d.removed.len(),
-            d.changed.len()
-        );
+        eprintln!("{} added, {} removed, {} changed", d.added.len(), d.removed.len(), d.changed.len());
     }
     out.flush().map_err(io)?;
     Ok(())

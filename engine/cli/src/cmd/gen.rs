@@ -7,17 +7,11 @@ use crate::args::GenArgs;
 use crate::exit::{CliError, CliResult};
 
 pub fn run(a: GenArgs) -> CliResult {
-    let this_update = Timestamp::parse_rfc3339(&a.this_update)
-        .map_err(|e| CliError::new(2, format!("--this-update: {e}")))?;
-    let known: Vec<String> = crlbatch_gen::default_cas()
-        .iter()
-        .map(|c| c.name())
-        .collect();
+    let this_update =
+        Timestamp::parse_rfc3339(&a.this_update).map_err(|e| CliError::new(2, format!("--this-update: {e}")))?;
+    let known: Vec<String> = crlbatch_gen::default_cas().iter().map(|c| c.name()).collect();
     if let Some(bad) = a.only.iter().find(|o| !known.contains(o)) {
-        return Err(CliError::new(
-            2,
-            format!("--only {bad}: unknown CA (one of {})", known.join(", ")),
-        ));
+        return Err(CliError::new(2, format!("--only {bad}: unknown CA (one of {})", known.join(", "))));
     }
     let opts = GenOptions {
         out: a.out.clone(),

@@ -21,11 +21,7 @@ pub fn run(a: IndexArgs) -> CliResult {
         FileDigestArg::Skip => FileDigest::Skip,
     };
     let opts = cmd::parse_options(&a.limits, digest);
-    let names: Vec<(String, &Path)> = a
-        .crl
-        .iter()
-        .map(|p| (p.display().to_string(), p.as_path()))
-        .collect();
+    let names: Vec<(String, &Path)> = a.crl.iter().map(|p| (p.display().to_string(), p.as_path())).collect();
     let index = index_crls(&ca, &names, at, &opts)?;
     let built = started.elapsed();
     let path = a.out.join(index_file_name(&ca.kid_hex()));

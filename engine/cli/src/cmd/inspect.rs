@@ -34,15 +34,11 @@ pub fn run(a: InspectArgs) -> CliResult {
         Some(Err(_)) => "invalid",
     };
     let freshness = crlbatch_crl::freshness(info.this_update, info.next_update, at);
-    let completeness = crlbatch_index::completeness(&crl);
-    let crl_number = info
-        .extensions
-        .crl_number
-        .as_ref()
-        .map(|n| match n.to_u64() {
-            Some(v) => json!(v),
-            None => json!(n.to_decimal()),
-        });
+    let completeness = crlbatch_index::completeness(&crl.info);
+    let crl_number = info.extensions.crl_number.as_ref().map(|n| match n.to_u64() {
+        Some(v) => json!(v),
+        None => json!(n.to_decimal()),
+    });
     if a.json {
         let v = json!({
             "issuer": info.issuer,
@@ -75,24 +71,14 @@ pub fn run(a: InspectArgs) -> CliResult {
         println!("issuer:            {}", info.issuer);
         println!(
             "authority key id:  {}",
-            info.extensions
-                .authority_key_id
-                .as_deref()
-                .map_or("(none)".to_owned(), crlbatch_crl::hex)
+            info.extensions.authority_key_id.as_deref().map_or("(none)".to_owned(), crlbatch_crl::hex)
         );
         println!(
             "crl number:        {}",
-            info.extensions
-                .crl_number
-                .as_ref()
-                .map_or("(none)".to_owned(), |n| n.to_decimal())
+            info.extensions.crl_number.as_ref().map_or("(none)".to_owned(), |n| n.to_decimal())
         );
         println!("this update:       {}", info.this_update);
-        println!(
-            "next update:       {}",
-            info.next_update
-                .map_or("(none)".to_owned(), |t| t.to_string())
-        );
+        println!("next update:       {}", info.next_update.map_or("(none)".to_owned(), |t| t.to_string()));
         println!(
             "entries:           {} (duplicates {duplicates}, long serials {})",
             info.entries,
@@ -105,56 +91,29 @@ pub fn run(a: InspectArgs) -> CliResult {
         println!("reasons:           {}", parts.join(", "));
         println!(
             "signature:         {signature} ({})",
-            info.signature_algorithm
-                .as_ref()
-                .map(|s| s.name())
-                .unwrap_or_else(|e| e.to_string())
+            info.signature_algorithm.as_ref().map(|s| s.name()).unwrap_or_else(|e| e.to_string())
         );
-        println!(
-            "freshness at {at}: {}",
-            freshness.detail().unwrap_or_else(|| "fresh".to_owned())
-        );
+        println!("freshness at {at}: {}", freshness.detail().unwrap_or_else(|| "fresh".to_owned()));
         println!(
             "delta:             {}",
-            info.extensions
-                .delta_base
-                .as_ref()
-                .map_or("no".to_owned(), |b| format!("yes (base CRL number {b})"))
+            info.extensions.delta_base.as_ref().map_or("no".to_owned(), |b| format!("yes (base CRL number {b})"))
         );
-        let idp = info
-            .extensions
-            .idp
-            .as_ref()
-            .map_or("(none)".to_owned(), |i| {
-                if i.distribution_point.is_empty() {
-                    i.relative_name
-                        .clone()
-                        .unwrap_or_else(|| "(no name)".to_owned())
-                } else {
-                    i.distribution_point.join("; ")
-                }
-            });
+        let idp = info.extensions.idp.as_ref().map_or("(none)".to_owned(), |i| {
+            if i.distribution_point.is_empty() {
+                i.relative_name.clone().unwrap_or_else(|| "(no name)".to_owned())
+            } else {
+                i.distribution_point.join("; ")
+            }
+        });
         println!("distribution pt:   {idp}");
         println!("size:              {} bytes", info.size);
-        println!(
-            "sha256:            {}",
-            info.file_sha256
-                .map(|d| crlbatch_crl::hex(&d))
-                .unwrap_or_default()
-        );
+        println!("sha256:            {}", info.file_sha256.map(|d| crlbatch_crl::hex(&d)).unwrap_or_default());
     }
     match verification {
-        Some(Err(e)) => Err(CliError::new(
-            exit::DATAERR,
-            format!("{}: {e}", a.crl.display()),
-        )),
+        Some(Err(e)) => Err(CliError::new(exit::DATAERR, format!("{}: {e}", a.crl.display()))),
         Some(Ok(())) if !freshness.is_fresh() => Err(CliError::new(
             exit::TEMPFAIL,
-            format!(
-                "{}: {}",
-                a.crl.display(),
-                freshness.detail().unwrap_or_default()
-            ),
+            format!("{}: {}", a.crl.display(), freshness.detail().unwrap_or_default()),
         )),
         _ => Ok(()),
     }

@@ -21,13 +21,7 @@ pub fn at(a: &AtArg) -> CliResult<Timestamp> {
 }
 
 pub fn parse_options(l: &LimitArgs, file_digest: crlbatch_crl::FileDigest) -> ParseOptions {
-    ParseOptions {
-        limits: Limits {
-            max_crl_bytes: l.max_crl_size,
-            max_entries: l.max_entries,
-        },
-        file_digest,
-    }
+    ParseOptions { limits: Limits { max_crl_bytes: l.max_crl_size, max_entries: l.max_entries }, file_digest }
 }
 
 pub fn load_ca(path: &std::path::Path) -> CliResult<CaCert> {

@@ -18,8 +18,7 @@ const MAX_SERIALS: usize = 50_000_000;
 fn read_serials(a: &StatusArgs) -> CliResult<Vec<Serial>> {
     let mut out = Vec::new();
     let parse = |out: &mut Vec<Serial>, text: &str, place: String| -> CliResult {
-        let s = Serial::parse_hex(text.trim())
-            .map_err(|e| CliError::new(exit::DATAERR, format!("{place}: {e}")))?;
+        let s = Serial::parse_hex(text.trim()).map_err(|e| CliError::new(exit::DATAERR, format!("{place}: {e}")))?;
         out.push(s);
         Ok(())
     };
@@ -33,14 +32,12 @@ fn read_serials(a: &StatusArgs) -> CliResult<Vec<Serial>> {
             let reader: Box<dyn BufRead> = if path.as_os_str() == "-" {
                 Box::new(std::io::stdin().lock())
             } else {
-                let f = std::fs::File::open(path).map_err(|e| {
-                    CliError::new(exit::NOINPUT, format!("{}: {e}", path.display()))
-                })?;
+                let f = std::fs::File::open(path)
+                    .map_err(|e| CliError::new(exit::NOINPUT, format!("{}: {e}", path.display())))?;
                 Box::new(std::io::BufReader::new(f))
             };
             for (i, line) in reader.lines().enumerate() {
-                let line = line
-                    .map_err(|e| CliError::new(exit::IOERR, format!("{}: {e}", path.display())))?;
+                let line = line.map_err(|e| CliError::new(exit::IOERR, format!("{}: {e}", path.display())))?;
                 if line.trim().is_empty() || line.trim_start().starts_with('#') {
                     continue;
                 }
@@ -50,11 +47,7 @@ fn read_serials(a: &StatusArgs) -> CliResult<Vec<Serial>> {
                         format!("{}: more than {MAX_SERIALS} serials", path.display()),
                     ));
                 }
-                parse(
-                    &mut out,
-                    &line,
-                    format!("{} line {}", path.display(), i + 1),
-                )?;
+                parse(&mut out, &line, format!("{} line {}", path.display(), i + 1))?;
             }
         }
     }
@@ -64,12 +57,10 @@ fn read_serials(a: &StatusArgs) -> CliResult<Vec<Serial>> {
 fn load_from_dir(dir: &Path, issuer: Option<&str>) -> CliResult<RevocationIndex> {
     if let Some(kid) = issuer {
         let kid = kid.to_ascii_lowercase().replace(':', "");
-        return Ok(RevocationIndex::load(
-            &dir.join(crlbatch_index::index_file_name(&kid)),
-        )?);
+        return Ok(RevocationIndex::load(&dir.join(crlbatch_index::index_file_name(&kid)))?);
     }
-    let entries = std::fs::read_dir(dir)
-        .map_err(|e| CliError::new(exit::NOINPUT, format!("{}: {e}", dir.display())))?;
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| CliError::new(exit::NOINPUT, format!("{}: {e}", dir.display())))?;
     let mut files: Vec<std::path::PathBuf> = entries
         .filter_map(Result::ok)
         .map(|e| e.path())
@@ -77,16 +68,11 @@ fn load_from_dir(dir: &Path, issuer: Option<&str>) -> CliResult<RevocationIndex>
         .collect();
     files.sort();
     match files.as_slice() {
-        [] => Err(CliError::new(
-            exit::NOINPUT,
-            format!("{}: no index (*.crlidx) in this folder", dir.display()),
-        )),
+        [] => Err(CliError::new(exit::NOINPUT, format!("{}: no index (*.crlidx) in this folder", dir.display()))),
         [one] => Ok(RevocationIndex::load(one)?),
         many => {
-            let kids: Vec<String> = many
-                .iter()
-                .filter_map(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
-                .collect();
+            let kids: Vec<String> =
+                many.iter().filter_map(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned())).collect();
             Err(CliError::new(
                 2,
                 format!(
@@ -109,26 +95,16 @@ pub fn run(a: StatusArgs) -> CliResult {
         (None, Some(ca_path)) => {
             let ca = cmd::load_ca(ca_path)?;
             let opts = cmd::parse_options(&a.limits, FileDigest::Skip);
-            let names: Vec<(String, &Path)> = a
-                .crl
-                .iter()
-                .map(|p| (p.display().to_string(), p.as_path()))
-                .collect();
+            let names: Vec<(String, &Path)> = a.crl.iter().map(|p| (p.display().to_string(), p.as_path())).collect();
             match index_crls(&ca, &names, at, &opts) {
                 Ok(i) => (Some(i), None),
-                Err(crlbatch_index::Rejection::Parse {
-                    error: crlbatch_crl::CrlError::Io(m),
-                    source_name,
-                }) => return Err(CliError::new(exit::NOINPUT, format!("{source_name}: {m}"))),
+                Err(crlbatch_index::Rejection::Parse { error: crlbatch_crl::CrlError::Io(m), source_name }) => {
+                    return Err(CliError::new(exit::NOINPUT, format!("{source_name}: {m}")))
+                }
                 Err(r) => (None, Some(r.detail())),
             }
         }
-        (None, None) => {
-            return Err(CliError::new(
-                2,
-                "give --index DIR, or --ca CERT with --crl CRL...",
-            ))
-        }
+        (None, None) => return Err(CliError::new(2, "give --index DIR, or --ca CERT with --crl CRL...")),
     };
     let issuer_kid = index.as_ref().map(|i| i.meta().issuer_kid.clone());
     let stdout = std::io::stdout();
@@ -169,7 +145,6 @@ pub fn run(a: StatusArgs) -> CliResult {
         };
         writeln!(out, "{line}").map_err(|e| CliError::new(exit::IOERR, format!("stdout: {e}")))?;
     }
-    out.flush()
-        .map_err(|e| CliError::new(exit::IOERR, format!("stdout: {e}")))?;
+    out.flush().map_err(|e| CliError::new(exit::IOERR, format!("stdout: {e}")))?;
     Ok(())
 }

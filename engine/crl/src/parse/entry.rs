@@ -34,10 +34,7 @@ pub const TIME_OVERFLOW: u32 = u32::MAX;
 /// Encode a time as a `u32` code, or [`TIME_OVERFLOW`].
 #[inline]
 pub fn time_code(t: Timestamp) -> u32 {
-    u32::try_from(t.0 - TIME_BASE)
-        .ok()
-        .filter(|&c| c != TIME_OVERFLOW)
-        .unwrap_or(TIME_OVERFLOW)
+    u32::try_from(t.0 - TIME_BASE).ok().filter(|&c| c != TIME_OVERFLOW).unwrap_or(TIME_OVERFLOW)
 }
 
 /// Decode a time code that is not [`TIME_OVERFLOW`].
@@ -85,22 +82,42 @@ impl EntryColumns {
         self.serials.is_empty() && self.long.is_empty()
     }
 
+    /// Empty every column, keeping the allocations.
+    pub fn clear(&mut self) {
+        self.serials.clear();
+        self.times.clear();
+        self.reasons.clear();
+        self.time_overflow.clear();
+        self.invalidity.clear();
+        self.long.clear();
+    }
+
+    /// Append a copy of `other` (which follows `self` in CRL order).
+    pub fn extend_from(&mut self, other: &EntryColumns) -> Result<(), CrlError> {
+        let base =
+            u32::try_from(self.serials.len()).map_err(|_| CrlError::TooManyEntries { limit: u64::from(u32::MAX) })?;
+        self.serials.extend_from_slice(&other.serials);
+        self.times.extend_from_slice(&other.times);
+        self.reasons.extend_from_slice(&other.reasons);
+        self.time_overflow.extend(other.time_overflow.iter().map(|&(i, t)| (i + base, t)));
+        self.invalidity.extend(other.invalidity.iter().map(|&(i, t)| (i + base, t)));
+        self.long.extend_from_slice(&other.long);
+        Ok(())
+    }
+
     /// Append `other` (which follows `self` in CRL order).
     pub fn append(&mut self, mut other: EntryColumns) -> Result<(), CrlError> {
-        let base = u32::try_from(self.serials.len()).map_err(|_| CrlError::TooManyEntries {
-            limit: u64::from(u32::MAX),
-        })?;
-        if self.serials.is_empty() && self.long.is_empty() {
+        let base =
+            u32::try_from(self.serials.len()).map_err(|_| CrlError::TooManyEntries { limit: u64::from(u32::MAX) })?;
+        if self.serials.is_empty() && self.long.is_empty() && self.serials.capacity() < other.serials.len() {
             *self = other;
             return Ok(());
         }
         self.serials.append(&mut other.serials);
         self.times.append(&mut other.times);
         self.reasons.append(&mut other.reasons);
-        self.time_overflow
-            .extend(other.time_overflow.into_iter().map(|(i, t)| (i + base, t)));
-        self.invalidity
-            .extend(other.invalidity.into_iter().map(|(i, t)| (i + base, t)));
+        self.time_overflow.extend(other.time_overflow.into_iter().map(|(i, t)| (i + base, t)));
+        self.invalidity.extend(other.invalidity.into_iter().map(|(i, t)| (i + base, t)));
         // Ordinals are absolute already.
         self.long.append(&mut other.long);
         Ok(())
@@ -110,11 +127,7 @@ impl EntryColumns {
     pub fn reason_counts(&self) -> [u64; 12] {
         let mut counts = [0u64; 12];
         let mut bump = |r: u8| {
-            let slot = if r == reason::NO_REASON {
-                11
-            } else {
-                usize::from(r.min(10))
-            };
+            let slot = if r == reason::NO_REASON { 11 } else { usize::from(r.min(10)) };
             if let Some(c) = counts.get_mut(slot) {
                 *c += 1;
             }
@@ -129,11 +142,33 @@ impl EntryColumns {
     }
 }
 
+/// Receives decoded entries, batch by batch, in CRL order, on the thread
+/// that called the parser (while the reader thread keeps hashing). Indexes
+/// in `time_overflow` and `invalidity` are relative to the batch; ordinals
+/// of long entries are absolute.
+pub trait EntrySink {
+    /// A hint, before the first batch: about how many entries will follow.
+    fn reserve(&mut self, _entries: usize) {}
+
+    /// One batch; the parser reuses its buffers afterwards.
+    fn accept(&mut self, batch: &EntryColumns) -> Result<(), CrlError>;
+}
+
+impl EntrySink for EntryColumns {
+    fn reserve(&mut self, entries: usize) {
+        self.serials.reserve(entries);
+        self.times.reserve(entries);
+        self.reasons.reserve(entries);
+    }
+
+    fn accept(&mut self, batch: &EntryColumns) -> Result<(), CrlError> {
+        self.extend_from(batch)
+    }
+}
+
 /// The fixed encoding of an entry extension list holding only a reasonCode:
-/// `30 0d 30 0b 06 03 55 1d 15 04 03 0a 01 XX`.
-const REASON_ONLY_PREFIX: [u8; 13] = [
-    0x30, 0x0d, 0x30, 0x0b, 0x06, 0x03, 0x55, 0x1d, 0x15, 0x04, 0x03, 0x0a, 0x01,
-];
+/// `30 0c 30 0a 06 03 55 1d 15 04 03 0a 01 XX`.
+const REASON_ONLY_PREFIX: [u8; 13] = [0x30, 0x0c, 0x30, 0x0a, 0x06, 0x03, 0x55, 0x1d, 0x15, 0x04, 0x03, 0x0a, 0x01];
 
 /// Most extensions one entry may carry (a bound for duplicate detection).
 const MAX_ENTRY_EXTENSIONS: usize = 16;
@@ -149,12 +184,7 @@ pub(crate) fn read_time(r: &mut Reader<'_>) -> Result<Timestamp, CrlError> {
     match t.tag {
         tag::UTC_TIME => time::parse_utc_time(t.value).map_err(time_err(t.offset)),
         tag::GENERALIZED_TIME => time::parse_generalized_time(t.value).map_err(time_err(t.offset)),
-        found => Err(t
-            .error(DerErrorKind::UnexpectedTag {
-                expected: tag::UTC_TIME,
-                found,
-            })
-            .into()),
+        found => Err(t.error(DerErrorKind::UnexpectedTag { expected: tag::UTC_TIME, found }).into()),
     }
 }
 
@@ -165,17 +195,9 @@ fn reason_from_enumerated(v: &[u8], offset: u64) -> Result<Reason, CrlError> {
     der::check_integer(&e)?;
     let code = match e.value {
         [c] => *c,
-        _ => {
-            return Err(CrlError::InvalidReasonCode {
-                offset: e.offset,
-                code: der::hex(e.value),
-            })
-        }
+        _ => return Err(CrlError::InvalidReasonCode { offset: e.offset, code: der::hex(e.value) }),
     };
-    Reason::from_code(code).ok_or(CrlError::InvalidReasonCode {
-        offset: e.offset,
-        code: code.to_string(),
-    })
+    Reason::from_code(code).ok_or(CrlError::InvalidReasonCode { offset: e.offset, code: code.to_string() })
 }
 
 /// The general path for crlEntryExtensions.
@@ -205,10 +227,7 @@ fn entry_extensions(exts: &der::Tlv<'_>) -> Result<(Option<Reason>, Option<Times
         let value = e.read(tag::OCTET_STRING)?;
         e.finish()?;
         if seen.get(..n_seen).unwrap_or_default().contains(&id.value) {
-            return Err(CrlError::DuplicateExtension {
-                offset: ext.offset,
-                oid: der::oid_to_string(id.value),
-            });
+            return Err(CrlError::DuplicateExtension { offset: ext.offset, oid: der::oid_to_string(id.value) });
         }
         match seen.get_mut(n_seen) {
             Some(slot) => *slot = id.value,
@@ -221,19 +240,14 @@ fn entry_extensions(exts: &der::Tlv<'_>) -> Result<(Option<Reason>, Option<Times
         }
         n_seen += 1;
         match id.value {
-            x if x == oid::REASON_CODE => {
-                reason = Some(reason_from_enumerated(value.value, value.value_offset())?)
-            }
+            x if x == oid::REASON_CODE => reason = Some(reason_from_enumerated(value.value, value.value_offset())?),
             x if x == oid::INVALIDITY_DATE => {
                 let mut vr = value.reader();
                 let g = vr.read(tag::GENERALIZED_TIME)?;
                 vr.finish()?;
-                invalidity =
-                    Some(time::parse_generalized_time(g.value).map_err(time_err(g.offset))?);
+                invalidity = Some(time::parse_generalized_time(g.value).map_err(time_err(g.offset))?);
             }
-            x if x == oid::CERTIFICATE_ISSUER => {
-                return Err(CrlError::IndirectCrl { offset: ext.offset })
-            }
+            x if x == oid::CERTIFICATE_ISSUER => return Err(CrlError::IndirectCrl { offset: ext.offset }),
             x if x == oid::HOLD_INSTRUCTION_CODE => {}
             _ if critical => {
                 return Err(CrlError::UnknownCriticalExtension {
@@ -257,14 +271,79 @@ pub(crate) fn parse_entries(
     allow_extensions: bool,
     out: &mut EntryColumns,
 ) -> Result<(), CrlError> {
-    let mut outer = Reader::new(buf, base);
+    let mut pos = 0usize;
     let mut ordinal = ordinal;
-    while !outer.is_empty() {
-        let entry = outer.read(tag::SEQUENCE)?;
-        parse_entry(&entry, ordinal, allow_extensions, out)?;
+    while let Some(rest) = buf.get(pos..).filter(|r| !r.is_empty()) {
+        if let Some(fast) = fast_entry(rest, allow_extensions) {
+            out.serials.push(fast.serial);
+            out.times.push(fast.time_code);
+            out.reasons.push(fast.reason);
+            pos += fast.len;
+        } else {
+            let mut r = Reader::new(rest, base + pos as u64);
+            let entry = r.read(tag::SEQUENCE)?;
+            parse_entry(&entry, ordinal, allow_extensions, out)?;
+            pos += entry.raw.len();
+        }
         ordinal += 1;
     }
     Ok(())
+}
+
+/// An entry decoded by [`fast_entry`].
+struct FastEntry {
+    len: usize,
+    serial: u64,
+    time_code: u32,
+    reason: u8,
+}
+
+/// The common layout, decoded straight from the bytes: short-form lengths,
+/// a non-negative serial of at most 8 magnitude octets (minimal DER), a
+/// UTCTime, and either no extensions or exactly one reasonCode. Anything
+/// else (including anything malformed) returns `None`, and the general
+/// decoder handles it with exact errors.
+#[inline]
+fn fast_entry(b: &[u8], allow_extensions: bool) -> Option<FastEntry> {
+    let (&t0, &l0) = (b.first()?, b.get(1)?);
+    if t0 != tag::SEQUENCE || l0 >= 0x80 {
+        return None;
+    }
+    let len = 2 + usize::from(l0);
+    let e = b.get(2..len)?;
+    let (&st, &sl) = (e.first()?, e.get(1)?);
+    let sl = usize::from(sl);
+    if st != tag::INTEGER || !(1..=9).contains(&sl) {
+        return None;
+    }
+    let c = e.get(2..2 + sl)?;
+    let (&c0, c1) = (c.first()?, c.get(1).copied());
+    let mag = if c0 == 0 {
+        // A leading zero is only minimal before a high bit.
+        match c1 {
+            None => c,
+            Some(x) if x & 0x80 != 0 => c.get(1..)?,
+            Some(_) => return None,
+        }
+    } else if c0 & 0x80 != 0 || sl == 9 {
+        return None;
+    } else {
+        c
+    };
+    let serial = mag.iter().fold(0u64, |a, &x| (a << 8) | u64::from(x));
+    let t = e.get(2 + sl..)?;
+    if t.first() != Some(&tag::UTC_TIME) || t.get(1) != Some(&13) {
+        return None;
+    }
+    let secs = time::parse_utc_time(t.get(2..15)?).ok()?;
+    let ext = t.get(15..)?;
+    let reason = match ext {
+        [] => reason::NO_REASON,
+        _ if !allow_extensions => return None,
+        [prefix @ .., code] if prefix == REASON_ONLY_PREFIX => Reason::from_code(*code)?.code(),
+        _ => return None,
+    };
+    Some(FastEntry { len, serial, time_code: time_code(secs), reason })
 }
 
 #[inline]
@@ -290,9 +369,7 @@ fn parse_entry(
         }
         // Fast path: a lone reasonCode extension, byte for byte.
         match rest.split_at_checked(REASON_ONLY_PREFIX.len()) {
-            Some((prefix, [code]))
-                if prefix == REASON_ONLY_PREFIX && Reason::from_code(*code).is_some() =>
-            {
+            Some((prefix, [code])) if prefix == REASON_ONLY_PREFIX && Reason::from_code(*code).is_some() => {
                 (Reason::from_code(*code), None)
             }
             _ => {
@@ -312,9 +389,8 @@ fn parse_entry(
     match fast {
         Some(mag) => {
             let value = mag.iter().fold(0u64, |a, &b| (a << 8) | u64::from(b));
-            let idx = u32::try_from(out.serials.len()).map_err(|_| CrlError::TooManyEntries {
-                limit: u64::from(u32::MAX),
-            })?;
+            let idx = u32::try_from(out.serials.len())
+                .map_err(|_| CrlError::TooManyEntries { limit: u64::from(u32::MAX) })?;
             out.serials.push(value);
             let code = time_code(revoked);
             if code == TIME_OVERFLOW {
@@ -328,14 +404,8 @@ fn parse_entry(
         }
         None => {
             let s = Serial::from_der_integer(v).map_err(|e| match e {
-                SerialError::TooLong { octets } => CrlError::SerialTooLong {
-                    offset: serial.offset,
-                    octets,
-                },
-                _ => CrlError::Der(DerError {
-                    offset: serial.offset,
-                    kind: DerErrorKind::EmptyInteger,
-                }),
+                SerialError::TooLong { octets } => CrlError::SerialTooLong { offset: serial.offset, octets },
+                _ => CrlError::Der(DerError { offset: serial.offset, kind: DerErrorKind::EmptyInteger }),
             })?;
             out.long.push(LongEntry {
                 serial: s,
@@ -347,4 +417,63 @@ fn parse_entry(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A typical generated entry: serial 3baa0c4d, 2025-02-21T17:53:52Z,
+    /// reasonCode cessationOfOperation.
+    const ENTRY: &[u8] = &[
+        0x30, 0x23, 0x02, 0x04, 0x3b, 0xaa, 0x0c, 0x4d, 0x17, 0x0d, b'2', b'5', b'0', b'2', b'2', b'1', b'1', b'7',
+        b'5', b'3', b'5', b'2', b'Z', 0x30, 0x0c, 0x30, 0x0a, 0x06, 0x03, 0x55, 0x1d, 0x15, 0x04, 0x03, 0x0a, 0x01,
+        0x05,
+    ];
+
+    #[test]
+    fn fast_path_takes_the_common_layout() {
+        let f = fast_entry(ENTRY, true).expect("fast path");
+        assert_eq!(f.len, ENTRY.len());
+        assert_eq!(f.serial, 0x3baa_0c4d);
+        assert_eq!(time_from_code(f.time_code).to_string(), "2025-02-21T17:53:52Z");
+        assert_eq!(f.reason, 5);
+        // Without extensions allowed (a v1 CRL) the general path must decide.
+        assert!(fast_entry(ENTRY, false).is_none());
+    }
+
+    #[test]
+    fn fast_and_general_paths_agree() {
+        let mut fast = EntryColumns::default();
+        parse_entries(ENTRY, 0, 0, true, &mut fast).unwrap();
+        let mut general = EntryColumns::default();
+        let mut r = Reader::new(ENTRY, 0);
+        parse_entry(&r.read(tag::SEQUENCE).unwrap(), 0, true, &mut general).unwrap();
+        assert_eq!(fast.serials, general.serials);
+        assert_eq!(fast.times, general.times);
+        assert_eq!(fast.reasons, general.reasons);
+    }
+
+    #[test]
+    fn fast_path_refuses_non_minimal_and_negative_serials() {
+        let mut e = ENTRY.to_vec();
+        // 02 04 00 2a ..: a leading zero before a clear high bit is not DER.
+        e[4] = 0x00;
+        e[5] = 0x2a;
+        assert!(fast_entry(&e, true).is_none());
+        let mut cols = EntryColumns::default();
+        assert!(matches!(
+            parse_entries(&e, 100, 0, true, &mut cols),
+            Err(CrlError::Der(DerError { offset: 102, kind: DerErrorKind::NonMinimalInteger }))
+        ));
+        // 02 04 bb ..: negative, goes to the exact path.
+        let mut n = ENTRY.to_vec();
+        n[4] = 0xbb;
+        assert!(fast_entry(&n, true).is_none());
+        let mut cols = EntryColumns::default();
+        parse_entries(&n, 0, 7, true, &mut cols).unwrap();
+        assert_eq!(cols.long.len(), 1);
+        assert_eq!(cols.long[0].serial.to_string(), "-4455f3b3");
+        assert_eq!(cols.long[0].ordinal, 7);
+    }
 }

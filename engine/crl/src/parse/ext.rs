@@ -30,18 +30,12 @@ impl CrlNumber {
         der::check_integer(tlv)?;
         let v = tlv.value;
         if v.first().is_some_and(|b| b & 0x80 != 0) {
-            return Err(CrlError::InvalidExtension {
-                offset: tlv.offset,
-                what: "cRLNumber (negative)",
-            });
+            return Err(CrlError::InvalidExtension { offset: tlv.offset, what: "cRLNumber (negative)" });
         }
         let first = v.iter().position(|&b| b != 0).unwrap_or(v.len());
         let mag = v.get(first..).unwrap_or_default();
         if mag.len() > 20 {
-            return Err(CrlError::InvalidExtension {
-                offset: tlv.offset,
-                what: "cRLNumber (longer than 20 octets)",
-            });
+            return Err(CrlError::InvalidExtension { offset: tlv.offset, what: "cRLNumber (longer than 20 octets)" });
         }
         Ok(CrlNumber(mag.to_vec()))
     }
@@ -91,10 +85,7 @@ impl PartialOrd for CrlNumber {
 
 impl Ord for CrlNumber {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.0
-            .len()
-            .cmp(&other.0.len())
-            .then_with(|| self.0.cmp(&other.0))
+        self.0.len().cmp(&other.0.len()).then_with(|| self.0.cmp(&other.0))
     }
 }
 
@@ -171,17 +162,11 @@ fn render_general_name(gn: &Tlv<'_>) -> Result<String, CrlError> {
 }
 
 fn parse_idp(value: &Tlv<'_>) -> Result<IssuingDistributionPoint, CrlError> {
-    let invalid = |offset| CrlError::InvalidExtension {
-        offset,
-        what: "issuingDistributionPoint",
-    };
+    let invalid = |offset| CrlError::InvalidExtension { offset, what: "issuingDistributionPoint" };
     let mut outer = value.reader();
     let seq = outer.read(tag::SEQUENCE)?;
     outer.finish()?;
-    let mut idp = IssuingDistributionPoint {
-        der: seq.raw.to_vec(),
-        ..Default::default()
-    };
+    let mut idp = IssuingDistributionPoint { der: seq.raw.to_vec(), ..Default::default() };
     let mut r = seq.reader();
     if let Some(dp) = r.read_optional(tag::CTX_0)? {
         let mut d = dp.reader();
@@ -234,13 +219,7 @@ fn parse_idp(value: &Tlv<'_>) -> Result<IssuingDistributionPoint, CrlError> {
             (7, Reason::PrivilegeWithdrawn),
             (8, Reason::AaCompromise),
         ];
-        idp.only_some_reasons = Some(
-            names
-                .iter()
-                .filter(|(i, _)| flag(*i))
-                .map(|(_, r)| r.name())
-                .collect(),
-        );
+        idp.only_some_reasons = Some(names.iter().filter(|(i, _)| flag(*i)).map(|(_, r)| r.name()).collect());
     }
     if let Some(b) = r.read_optional(0x84)? {
         idp.indirect_crl = read_implicit_bool(&b)?;
@@ -250,9 +229,7 @@ fn parse_idp(value: &Tlv<'_>) -> Result<IssuingDistributionPoint, CrlError> {
     }
     r.finish()?;
     if idp.indirect_crl {
-        return Err(CrlError::IndirectCrl {
-            offset: value.offset,
-        });
+        return Err(CrlError::IndirectCrl { offset: value.offset });
     }
     Ok(idp)
 }
@@ -315,10 +292,7 @@ pub(crate) fn parse_crl_extensions(wrapper: &Tlv<'_>) -> Result<CrlExtensions, C
         let value = e.read(tag::OCTET_STRING)?;
         e.finish()?;
         if seen.contains(&id.value) {
-            return Err(CrlError::DuplicateExtension {
-                offset: ext.offset,
-                oid: der::oid_to_string(id.value),
-            });
+            return Err(CrlError::DuplicateExtension { offset: ext.offset, oid: der::oid_to_string(id.value) });
         }
         seen.push(id.value);
         let mut v = value.reader();

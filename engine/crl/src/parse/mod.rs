@@ -28,7 +28,7 @@ mod stream;
 
 use std::path::Path;
 
-pub use entry::{time_code, time_from_code, EntryColumns, LongEntry, TIME_BASE, TIME_OVERFLOW};
+pub use entry::{time_code, time_from_code, EntryColumns, EntrySink, LongEntry, TIME_BASE, TIME_OVERFLOW};
 pub use ext::{CrlExtensions, CrlNumber, IssuingDistributionPoint};
 
 use crate::error::CrlError;
@@ -58,10 +58,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self {
-            max_crl_bytes: DEFAULT_MAX_CRL_BYTES,
-            max_entries: DEFAULT_MAX_ENTRIES,
-        }
+        Self { max_crl_bytes: DEFAULT_MAX_CRL_BYTES, max_entries: DEFAULT_MAX_ENTRIES }
     }
 }
 
@@ -124,14 +121,29 @@ pub struct Crl {
     pub entries: EntryColumns,
 }
 
-/// Parse a CRL file, DER or PEM (`-----BEGIN X509 CRL-----`).
+/// Parse a CRL file, DER or PEM (`-----BEGIN X509 CRL-----`), collecting
+/// its entries.
 pub fn parse_path(path: &Path, opts: &ParseOptions) -> Result<Crl, CrlError> {
-    stream::parse_path(path, opts)
+    let mut entries = EntryColumns::default();
+    let info = stream::parse_path(path, opts, &mut entries)?;
+    Ok(Crl { info, entries })
+}
+
+/// Parse a CRL file, handing its entries to `sink` batch by batch.
+pub fn parse_path_into<S: EntrySink>(path: &Path, opts: &ParseOptions, sink: &mut S) -> Result<CrlInfo, CrlError> {
+    stream::parse_path(path, opts, sink)
 }
 
 /// Parse CRL bytes held in memory, DER or PEM.
 pub fn parse_bytes(bytes: &[u8], opts: &ParseOptions) -> Result<Crl, CrlError> {
-    stream::parse_bytes(bytes, opts)
+    let mut entries = EntryColumns::default();
+    let info = stream::parse_bytes(bytes, opts, &mut entries)?;
+    Ok(Crl { info, entries })
+}
+
+/// Parse CRL bytes held in memory, handing entries to `sink`.
+pub fn parse_bytes_into<S: EntrySink>(bytes: &[u8], opts: &ParseOptions, sink: &mut S) -> Result<CrlInfo, CrlError> {
+    stream::parse_bytes(bytes, opts, sink)
 }
 
 /// Parse DER from any reader. `size`, when known, lets truncation and
@@ -141,5 +153,7 @@ pub fn parse_reader<R: std::io::Read + Send>(
     size: Option<u64>,
     opts: &ParseOptions,
 ) -> Result<Crl, CrlError> {
-    stream::parse_reader(reader, size, opts)
+    let mut entries = EntryColumns::default();
+    let info = stream::parse_reader(reader, size, opts, &mut entries)?;
+    Ok(Crl { info, entries })
 }

@@ -23,29 +23,18 @@ use crate::time::Timestamp;
 /// Verify issuer, key identifier, keyUsage and signature.
 pub fn verify_crl(info: &CrlInfo, ca: &CaCert) -> Result<(), VerifyError> {
     if info.issuer_der != ca.subject_der {
-        return Err(VerifyError::IssuerMismatch {
-            crl_issuer: info.issuer.clone(),
-            ca_subject: ca.subject.clone(),
-        });
+        return Err(VerifyError::IssuerMismatch { crl_issuer: info.issuer.clone(), ca_subject: ca.subject.clone() });
     }
     if let Some(aki) = &info.extensions.authority_key_id {
         if aki != &ca.kid {
-            return Err(VerifyError::AuthorityKeyIdMismatch {
-                crl_aki: der::hex(aki),
-                ca_kid: ca.kid_hex(),
-            });
+            return Err(VerifyError::AuthorityKeyIdMismatch { crl_aki: der::hex(aki), ca_kid: ca.kid_hex() });
         }
     }
     if !ca.allows_crl_sign() {
         return Err(VerifyError::CaKeyUsage);
     }
     let alg = info.signature_algorithm.clone()?;
-    let digest = info
-        .tbs_digest
-        .as_deref()
-        .ok_or_else(|| VerifyError::DigestMissing {
-            algorithm: alg.name(),
-        })?;
+    let digest = info.tbs_digest.as_deref().ok_or_else(|| VerifyError::DigestMissing { algorithm: alg.name() })?;
     signature::verify_prehashed(alg, &ca.spki_der, digest, &info.signature, &ca.kid_hex())
 }
 
@@ -72,23 +61,15 @@ impl Freshness {
     pub fn detail(self) -> Option<String> {
         match self {
             Freshness::Fresh => None,
-            Freshness::NotYetValid { this_update } => {
-                Some(format!("CRL not yet valid (thisUpdate {this_update})"))
-            }
-            Freshness::Stale { next_update } => {
-                Some(format!("stale CRL (nextUpdate {next_update})"))
-            }
+            Freshness::NotYetValid { this_update } => Some(format!("CRL not yet valid (thisUpdate {this_update})")),
+            Freshness::Stale { next_update } => Some(format!("stale CRL (nextUpdate {next_update})")),
             Freshness::NoNextUpdate => Some("CRL has no nextUpdate".to_owned()),
         }
     }
 }
 
 /// Judge freshness at `at`.
-pub fn freshness(
-    this_update: Timestamp,
-    next_update: Option<Timestamp>,
-    at: Timestamp,
-) -> Freshness {
+pub fn freshness(this_update: Timestamp, next_update: Option<Timestamp>, at: Timestamp) -> Freshness {
     if at < this_update {
         return Freshness::NotYetValid { this_update };
     }
@@ -109,16 +90,8 @@ mod tests {
         let n = Some(Timestamp(2000));
         assert_eq!(freshness(t, n, Timestamp(1000)), Freshness::Fresh);
         assert_eq!(freshness(t, n, Timestamp(1999)), Freshness::Fresh);
-        assert_eq!(
-            freshness(t, n, Timestamp(2000)),
-            Freshness::Stale {
-                next_update: Timestamp(2000)
-            }
-        );
-        assert_eq!(
-            freshness(t, n, Timestamp(999)),
-            Freshness::NotYetValid { this_update: t }
-        );
+        assert_eq!(freshness(t, n, Timestamp(2000)), Freshness::Stale { next_update: Timestamp(2000) });
+        assert_eq!(freshness(t, n, Timestamp(999)), Freshness::NotYetValid { this_update: t });
         assert_eq!(freshness(t, None, Timestamp(1500)), Freshness::NoNextUpdate);
     }
 }

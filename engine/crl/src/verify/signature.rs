@@ -56,21 +56,13 @@ impl SignatureAlgorithm {
     ///                                    parameters ANY DEFINED BY algorithm OPTIONAL }
     /// ```
     pub fn from_der(alg: &[u8]) -> Result<Self, VerifyError> {
-        let unsupported = |oid: &[u8]| VerifyError::UnsupportedSignatureAlgorithm {
-            oid: der::oid_to_string(oid),
-        };
-        let malformed = || VerifyError::UnsupportedSignatureAlgorithm {
-            oid: "malformed AlgorithmIdentifier".into(),
-        };
+        let unsupported = |oid: &[u8]| VerifyError::UnsupportedSignatureAlgorithm { oid: der::oid_to_string(oid) };
+        let malformed = || VerifyError::UnsupportedSignatureAlgorithm { oid: "malformed AlgorithmIdentifier".into() };
         let mut outer = Reader::new(alg, 0);
         let seq = outer.read(tag::SEQUENCE).map_err(|_| malformed())?;
         let mut r = seq.reader();
         let id = r.read(tag::OID).map_err(|_| malformed())?;
-        let params = if r.is_empty() {
-            None
-        } else {
-            Some(r.read_any().map_err(|_| malformed())?)
-        };
+        let params = if r.is_empty() { None } else { Some(r.read_any().map_err(|_| malformed())?) };
         r.finish().map_err(|_| malformed())?;
         let null_or_absent = params.is_none_or(|p| p.tag == tag::NULL && p.value.is_empty());
         let rsa = |h| {
@@ -227,10 +219,7 @@ fn key_algorithm(spki: &[u8]) -> Result<KeyParts, VerifyError> {
     let key = r.read(tag::BIT_STRING).map_err(|_| bad())?;
     let mut a = alg.reader();
     let id = a.read(tag::OID).map_err(|_| bad())?;
-    let param = a
-        .read_optional(tag::OID)
-        .map_err(|_| bad())?
-        .map(|p| p.value.to_vec());
+    let param = a.read_optional(tag::OID).map_err(|_| bad())?.map(|p| p.value.to_vec());
     let bits = der::bit_string_octets(&key).map_err(|_| bad())?;
     Ok((id.value.to_vec(), param, bits.to_vec()))
 }
@@ -244,13 +233,9 @@ pub fn verify_prehashed(
     signature: &[u8],
     kid_hex: &str,
 ) -> Result<(), VerifyError> {
-    let invalid = || VerifyError::SignatureInvalid {
-        kid: kid_hex.to_owned(),
-    };
+    let invalid = || VerifyError::SignatureInvalid { kid: kid_hex.to_owned() };
     let (key_oid, key_param, key_bits) = key_algorithm(spki)?;
-    let mismatch = || VerifyError::KeyAlgorithmMismatch {
-        algorithm: alg.name(),
-    };
+    let mismatch = || VerifyError::KeyAlgorithmMismatch { algorithm: alg.name() };
     match alg {
         SignatureAlgorithm::RsaPkcs1(h) | SignatureAlgorithm::RsaPss { hash: h, .. } => {
             if key_oid != oid::RSA_ENCRYPTION {
@@ -262,30 +247,26 @@ pub fn verify_prehashed(
                 SignatureAlgorithm::RsaPss { salt_len, .. } => {
                     let sig = rsa::pss::Signature::try_from(signature).map_err(|_| invalid())?;
                     match h {
-                        HashAlg::Sha256 => {
-                            rsa::pss::VerifyingKey::<sha2::Sha256>::new_with_salt_len(pk, salt_len)
-                                .verify_prehash(digest, &sig)
-                        }
-                        HashAlg::Sha384 => {
-                            rsa::pss::VerifyingKey::<sha2::Sha384>::new_with_salt_len(pk, salt_len)
-                                .verify_prehash(digest, &sig)
-                        }
-                        HashAlg::Sha512 => {
-                            rsa::pss::VerifyingKey::<sha2::Sha512>::new_with_salt_len(pk, salt_len)
-                                .verify_prehash(digest, &sig)
-                        }
+                        HashAlg::Sha256 => rsa::pss::VerifyingKey::<sha2::Sha256>::new_with_salt_len(pk, salt_len)
+                            .verify_prehash(digest, &sig),
+                        HashAlg::Sha384 => rsa::pss::VerifyingKey::<sha2::Sha384>::new_with_salt_len(pk, salt_len)
+                            .verify_prehash(digest, &sig),
+                        HashAlg::Sha512 => rsa::pss::VerifyingKey::<sha2::Sha512>::new_with_salt_len(pk, salt_len)
+                            .verify_prehash(digest, &sig),
                     }
                 }
                 _ => {
-                    let sig =
-                        rsa::pkcs1v15::Signature::try_from(signature).map_err(|_| invalid())?;
+                    let sig = rsa::pkcs1v15::Signature::try_from(signature).map_err(|_| invalid())?;
                     match h {
-                        HashAlg::Sha256 => rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(pk)
-                            .verify_prehash(digest, &sig),
-                        HashAlg::Sha384 => rsa::pkcs1v15::VerifyingKey::<sha2::Sha384>::new(pk)
-                            .verify_prehash(digest, &sig),
-                        HashAlg::Sha512 => rsa::pkcs1v15::VerifyingKey::<sha2::Sha512>::new(pk)
-                            .verify_prehash(digest, &sig),
+                        HashAlg::Sha256 => {
+                            rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(pk).verify_prehash(digest, &sig)
+                        }
+                        HashAlg::Sha384 => {
+                            rsa::pkcs1v15::VerifyingKey::<sha2::Sha384>::new(pk).verify_prehash(digest, &sig)
+                        }
+                        HashAlg::Sha512 => {
+                            rsa::pkcs1v15::VerifyingKey::<sha2::Sha512>::new(pk).verify_prehash(digest, &sig)
+                        }
                     }
                 }
             };
@@ -308,9 +289,7 @@ pub fn verify_prehashed(
                     let sig = p384::ecdsa::Signature::from_der(signature).map_err(|_| invalid())?;
                     vk.verify_prehash(digest, &sig).map_err(|_| invalid())
                 }
-                _ => Err(VerifyError::UnsupportedPublicKey(
-                    "EC curve other than P-256/P-384".into(),
-                )),
+                _ => Err(VerifyError::UnsupportedPublicKey("EC curve other than P-256/P-384".into())),
             }
         }
     }

@@ -1,0 +1,116 @@
+//! Building an index while a CRL streams in.
+//!
+//! Batches arrive in CRL order on the parsing thread. While the serials keep
+//! ascending (the common case: CRL issuers such as OpenSSL sort entries by
+//! serial), they go straight into the roaring treemap and no serial column
+//! is kept; the times and reasons are then already in rank order. At the
+//! first serial out of order, the builder recovers the exact prefix from the
+//! treemap (strictly ascending, so nothing was lost) and falls back to
+//! collecting every serial and sorting at the end.
+
+use roaring::RoaringTreemap;
+
+use crlbatch_crl::{CrlError, EntryColumns, EntrySink, Timestamp};
+
+use crate::index::RevocationIndex;
+use crate::meta::IndexMeta;
+
+/// Incremental index builder; feed it with `crlbatch_crl::parse_path_into`
+/// (one or several CRLs of one issuer), then [`IndexBuilder::finish`].
+#[derive(Debug, Default)]
+pub struct IndexBuilder {
+    members: RoaringTreemap,
+    last: Option<u64>,
+    /// Every fast-path serial in input order, once the input stopped ascending.
+    unsorted: Option<Vec<u64>>,
+    times: Vec<u32>,
+    reasons: Vec<u8>,
+    time_overflow: Vec<(u32, Timestamp)>,
+    invalidity: Vec<(u32, Timestamp)>,
+    long: Vec<crlbatch_crl::LongEntry>,
+}
+
+fn ascending(v: &[u64]) -> bool {
+    v.windows(2).all(|w| matches!(w, [a, b] if a < b))
+}
+
+impl IndexBuilder {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Fast-path entries received so far.
+    pub fn len(&self) -> usize {
+        self.times.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.times.is_empty() && self.long.is_empty()
+    }
+
+    /// Finish: de-duplicate and sort if needed, and attach `meta`.
+    pub fn finish(self, meta: IndexMeta) -> RevocationIndex {
+        match self.unsorted {
+            None => RevocationIndex::from_sorted(
+                meta,
+                self.members,
+                self.times,
+                self.reasons,
+                self.time_overflow,
+                self.invalidity,
+                self.long,
+            ),
+            Some(serials) => RevocationIndex::build(
+                meta,
+                EntryColumns {
+                    serials,
+                    times: self.times,
+                    reasons: self.reasons,
+                    time_overflow: self.time_overflow,
+                    invalidity: self.invalidity,
+                    long: self.long,
+                },
+            ),
+        }
+    }
+}
+
+impl EntrySink for IndexBuilder {
+    fn reserve(&mut self, entries: usize) {
+        self.times.reserve(entries);
+        self.reasons.reserve(entries);
+    }
+
+    fn accept(&mut self, batch: &EntryColumns) -> Result<(), CrlError> {
+        let base =
+            u32::try_from(self.times.len()).map_err(|_| CrlError::TooManyEntries { limit: u64::from(u32::MAX) })?;
+        let EntryColumns { serials, times, reasons, time_overflow, invalidity, long } = batch;
+        match &mut self.unsorted {
+            Some(all) => all.extend_from_slice(serials),
+            None => {
+                let continues = serials.first().is_none_or(|&f| self.last.is_none_or(|l| f > l)) && ascending(serials);
+                if continues {
+                    if let Some(&l) = serials.last() {
+                        self.last = Some(l);
+                    }
+                    // Cannot fail: checked ascending and above the current maximum.
+                    if self.members.append(serials.iter().copied()).is_err() {
+                        return Err(CrlError::Io("internal: roaring append out of order".into()));
+                    }
+                } else {
+                    let mut all: Vec<u64> = Vec::with_capacity(self.times.len() + serials.len());
+                    all.extend(self.members.iter());
+                    all.extend_from_slice(serials);
+                    self.members = RoaringTreemap::new();
+                    self.unsorted = Some(all);
+                }
+            }
+        }
+        self.times.extend_from_slice(times);
+        self.reasons.extend_from_slice(reasons);
+        self.time_overflow.extend(time_overflow.iter().map(|&(i, t)| (i + base, t)));
+        self.invalidity.extend(invalidity.iter().map(|&(i, t)| (i + base, t)));
+        self.long.extend_from_slice(long);
+        Ok(())
+    }
+}
