@@ -3,7 +3,15 @@
 //! says what is wrong) must be listed here with the exact error it gives;
 //! a fixture without an entry, or an entry without a fixture, fails.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap
+)]
 
 mod derasm;
 

@@ -10,7 +10,7 @@
 //!
 //! Broken lengths are written as raw hex without braces.
 
-#![allow(dead_code)]
+#![allow(dead_code, clippy::cast_possible_truncation, clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
 
 /// Reusable pieces of a CRL.
 pub const MACROS: &[(&str, &str)] = &[
