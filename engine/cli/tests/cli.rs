@@ -1,0 +1,482 @@
+//! The `crlbatch` binary end to end: generated PKI, exit codes, one-line
+//! errors, JSON outputs, and agreement with OpenSSL.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::cast_possible_truncation
+)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+mod common;
+
+const AT: &str = "2026-11-26T03:00:00Z";
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_crlbatch"))
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
+
+/// A generated PKI shared by the tests of this file (2,000 entries per CA).
+fn pki() -> &'static Path {
+    static DIR: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
+    let (_, p) = DIR.get_or_init(|| {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("pki");
+        let o = run(&["gen", "--out", p.to_str().unwrap(), "--seed", "11", "--entries", "2000"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        (d, p)
+    });
+    p
+}
+
+fn file(rel: &str) -> String {
+    pki().join(rel).to_str().unwrap().to_owned()
+}
+
+fn gen_json() -> Value {
+    serde_json::from_slice(&std::fs::read(pki().join("gen.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn inspect_json_summary() {
+    let o = run(&["inspect", &file("crl/sign-2023.crl"), "--ca", &file("ca/sign-2023.der"), "--at", AT, "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    common::assert_valid("inspect.schema.json", &v);
+    let g = gen_json();
+    common::assert_valid("gen.schema.json", &g);
+    let ca = g["cas"].as_array().unwrap().iter().find(|c| c["name"] == "sign-2023").unwrap();
+    assert_eq!(
+        v["issuer"],
+        "C=JP, O=JPKI, OU=JPKI for digital signature, OU=Japan Agency for Local Authority Information Systems"
+    );
+    assert_eq!(v["authority_key_id"], ca["kid"]);
+    assert_eq!(v["crl_number"], 1);
+    assert_eq!(v["this_update"], "2026-11-25T15:00:00Z");
+    assert_eq!(v["next_update"], "2026-11-26T15:00:00Z");
+    assert_eq!(v["entries"], 2000);
+    assert_eq!(v["signature"], "valid");
+    assert_eq!(v["delta"], false);
+    assert_eq!(v["idp"], Value::Null);
+    assert_eq!(v["fresh"], true);
+    let reasons = v["reasons"].as_object().unwrap();
+    let total: u64 =
+        reasons.values().map(|n| n.as_u64().unwrap()).sum::<u64>() + v["entries_without_reason"].as_u64().unwrap();
+    assert_eq!(total, 2000);
+    // affiliationChanged dominates a signing CRL.
+    let ac = reasons["affiliationChanged"].as_u64().unwrap();
+    assert!(reasons.values().all(|n| n.as_u64().unwrap() <= ac));
+    // Without --ca the signature is not checked.
+    let o = run(&["inspect", &file("crl/auth-2023.crl"), "--json"]);
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["signature"], "not_checked");
+    assert!(v["reasons"]["certificateHold"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn inspect_exit_codes_and_one_line_errors() {
+    // Wrong CA generation: data error, one line.
+    let o = run(&["inspect", &file("crl/sign-2023.crl"), "--ca", &file("ca/sign-2019.der"), "--at", AT]);
+    assert_eq!(o.status.code(), Some(65));
+    let e = stderr(&o);
+    assert_eq!(e.lines().count(), 1, "{e}");
+    assert!(e.starts_with("crlbatch: error: ") && e.contains("authorityKeyIdentifier"), "{e}");
+    // Stale: temporary failure.
+    let o = run(&[
+        "inspect",
+        &file("crl/sign-2023.crl"),
+        "--ca",
+        &file("ca/sign-2023.der"),
+        "--at",
+        "2026-11-27T00:00:00Z",
+    ]);
+    assert_eq!(o.status.code(), Some(75));
+    assert!(stderr(&o).contains("stale CRL (nextUpdate 2026-11-26T15:00:00Z)"));
+    // Malformed: data error naming the byte.
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.crl");
+    let mut bytes = std::fs::read(file("crl/sign-2023.crl")).unwrap();
+    bytes.truncate(5000);
+    std::fs::write(&bad, &bytes).unwrap();
+    let o = run(&["inspect", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(65));
+    assert!(stderr(&o).contains("CRL is truncated: the structure needs"), "{}", stderr(&o));
+    // HTML instead of a CRL.
+    std::fs::write(&bad, b"<html>503</html>").unwrap();
+    let o = run(&["inspect", bad.to_str().unwrap()]);
+    assert_eq!(
+        stderr(&o),
+        format!(
+            "crlbatch: error: {}: not a DER CRL: the first byte is 0x3c, expected 0x30 (SEQUENCE)\n",
+            bad.display()
+        )
+    );
+    // Missing file.
+    let o = run(&["inspect", "/nonexistent/x.crl"]);
+    assert_eq!(o.status.code(), Some(66));
+}
+
+#[test]
+fn index_then_status_matches_inspect_and_openssl() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("idx");
+    let o = run(&[
+        "index",
+        "--ca",
+        &file("ca/sign-2023.der"),
+        "--crl",
+        &file("crl/sign-2023.crl"),
+        "--out",
+        out.to_str().unwrap(),
+        "--at",
+        AT,
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["entries"], 2000);
+    let kid = v["issuer_kid"].as_str().unwrap().to_owned();
+    assert!(Path::new(v["path"].as_str().unwrap()).ends_with(format!("{kid}.crlidx")));
+    assert_eq!(v["crls"][0]["sha256"].as_str().unwrap().len(), 64);
+
+    // Serials and reasons as OpenSSL prints them.
+    let text = Command::new("openssl")
+        .args(["crl", "-inform", "DER", "-noout", "-text", "-in", &file("crl/sign-2023.crl")])
+        .output()
+        .expect("openssl is installed by .ci/run");
+    let text = String::from_utf8(text.stdout).unwrap();
+    let mut expected: Vec<(String, Option<String>)> = Vec::new();
+    let mut lines = text.lines().peekable();
+    while let Some(l) = lines.next() {
+        if let Some(s) = l.trim().strip_prefix("Serial Number: ") {
+            let mut reason = None;
+            while let Some(n) = lines.peek() {
+                if n.trim().starts_with("Serial Number:") {
+                    break;
+                }
+                let n = lines.next().unwrap();
+                if n.contains("CRL Reason Code") {
+                    reason = Some(lines.next().unwrap().trim().to_owned());
+                }
+            }
+            expected.push((s.to_ascii_lowercase(), reason));
+        }
+    }
+    assert_eq!(expected.len(), 2000);
+    let list = dir.path().join("serials.txt");
+    std::fs::write(&list, expected.iter().map(|(s, _)| s.clone() + "\n").collect::<String>()).unwrap();
+    let o = run(&[
+        "status",
+        "--index",
+        out.to_str().unwrap(),
+        "--at",
+        AT,
+        "--serials-from",
+        list.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let openssl_name = |r: &str| -> &'static str {
+        match r {
+            "Affiliation Changed" => "affiliationChanged",
+            "Cessation Of Operation" => "cessationOfOperation",
+            "Superseded" => "superseded",
+            "Key Compromise" => "keyCompromise",
+            "Certificate Hold" => "certificateHold",
+            "Unspecified" => "unspecified",
+            other => panic!("unexpected reason {other}"),
+        }
+    };
+    for (line, (serial, reason)) in stdout(&o).lines().zip(&expected) {
+        let v: Value = serde_json::from_str(line).unwrap();
+        assert_eq!(v["status"], "revoked");
+        assert_eq!(v["serial"].as_str().unwrap(), serial.trim_start_matches('0'));
+        assert_eq!(v["reason"].as_str(), reason.as_deref().map(openssl_name));
+    }
+    // OpenSSL agrees that the signature verifies.
+    let pem = dir.path().join("ca.pem");
+    let conv = Command::new("openssl")
+        .args(["x509", "-inform", "DER", "-in", &file("ca/sign-2023.der"), "-out", pem.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(conv.status.success());
+    let ver = Command::new("openssl")
+        .args(["crl", "-inform", "DER", "-noout", "-in", &file("crl/sign-2023.crl"), "-CAfile", pem.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&ver.stderr).contains("verify OK"), "{:?}", ver);
+}
+
+#[test]
+fn status_verdicts_and_serial_forms() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("idx");
+    let o = run(&[
+        "index",
+        "--ca",
+        &file("ca/auth-2023.der"),
+        "--crl",
+        &file("crl/auth-2023.crl"),
+        "--out",
+        out.to_str().unwrap(),
+        "--at",
+        AT,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = run(&["inspect", &file("crl/auth-2023.crl"), "--json"]);
+    assert!(o.status.success());
+    // The first listed serial, in several input forms, and its neighbour.
+    let text = Command::new("openssl")
+        .args(["crl", "-inform", "DER", "-noout", "-text", "-in", &file("crl/auth-2023.crl")])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(text.stdout).unwrap();
+    let first = text.lines().find_map(|l| l.trim().strip_prefix("Serial Number: ")).unwrap().to_ascii_lowercase();
+    let n = u64::from_str_radix(&first, 16).unwrap();
+    let upper_colons = first
+        .to_ascii_uppercase()
+        .as_bytes()
+        .chunks(2)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect::<Vec<_>>()
+        .join(":");
+    let padded = format!("0000{first}");
+    let next = format!("{:x}", n - 1);
+    let o = run(&[
+        "status",
+        "--index",
+        out.to_str().unwrap(),
+        "--at",
+        AT,
+        "--json",
+        "--serial",
+        &first,
+        &upper_colons,
+        &padded,
+        &next,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let lines: Vec<Value> = stdout(&o).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    for v in &lines {
+        common::assert_valid("status.schema.json", v);
+    }
+    for v in &lines[..3] {
+        assert_eq!(v["serial"], first.as_str());
+        assert_eq!(v["status"], "revoked");
+        assert!(v["revocation_time"].as_str().unwrap().ends_with('Z'));
+    }
+    assert_eq!(lines[3]["status"], "good");
+    assert_eq!(lines[3]["reason"], Value::Null);
+    assert_eq!(lines[3]["detail"], Value::Null);
+    // Stale at a later time: unknown with the reason.
+    let o = run(&[
+        "status",
+        "--index",
+        out.to_str().unwrap(),
+        "--at",
+        "2026-11-28T00:00:00Z",
+        "--json",
+        "--serial",
+        &first,
+    ]);
+    let v: Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert_eq!(v["status"], "unknown");
+    assert_eq!(v["detail"], "stale CRL (nextUpdate 2026-11-26T15:00:00Z)");
+    // From CRLs directly, with a CA of the other generation: unknown, never good.
+    let o = run(&[
+        "status",
+        "--ca",
+        &file("ca/auth-2019.der"),
+        "--crl",
+        &file("crl/auth-2023.crl"),
+        "--at",
+        AT,
+        "--json",
+        "--serial",
+        &next,
+    ]);
+    assert!(o.status.success());
+    let v: Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert_eq!(v["status"], "unknown");
+    assert!(v["detail"].as_str().unwrap().starts_with("CRL does not verify"));
+    // A malformed serial names its position, not its value.
+    let o = run(&["status", "--index", out.to_str().unwrap(), "--serial", "12", "xyz"]);
+    assert_eq!(o.status.code(), Some(65));
+    assert_eq!(stderr(&o), "crlbatch: error: --serial #2: serial number is not hexadecimal\n");
+}
+
+#[test]
+fn corrupt_index_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("idx");
+    let o = run(&[
+        "index",
+        "--ca",
+        &file("ca/sign-2019.der"),
+        "--crl",
+        &file("crl/sign-2019.crl"),
+        "--out",
+        out.to_str().unwrap(),
+        "--at",
+        AT,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let path = std::fs::read_dir(&out).unwrap().next().unwrap().unwrap().path();
+    let mut bytes = std::fs::read(&path).unwrap();
+    // The metadata header is the documented JSON.
+    let meta_len = u32::from_le_bytes(bytes[12..16].try_into().unwrap()) as usize;
+    let meta: Value = serde_json::from_slice(&bytes[16..16 + meta_len]).unwrap();
+    common::assert_valid("index-meta.schema.json", &meta);
+    assert_eq!(&bytes[..8], b"CRLBIDX\0");
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x40;
+    std::fs::write(&path, &bytes).unwrap();
+    let o = run(&["status", "--index", out.to_str().unwrap(), "--at", AT, "--serial", "1"]);
+    assert_eq!(o.status.code(), Some(65));
+    assert!(stderr(&o).contains("index file is corrupt (checksum"), "{}", stderr(&o));
+}
+
+#[test]
+fn index_refuses_stale_and_foreign_crls_and_keeps_the_previous_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("idx");
+    let o = run(&[
+        "index",
+        "--ca",
+        &file("ca/sign-2023.der"),
+        "--crl",
+        &file("crl/sign-2023.crl"),
+        "--out",
+        out.to_str().unwrap(),
+        "--at",
+        AT,
+    ]);
+    assert!(o.status.success());
+    let path = std::fs::read_dir(&out).unwrap().next().unwrap().unwrap().path();
+    let before = std::fs::read(&path).unwrap();
+    let o = run(&[
+        "index",
+        "--ca",
+        &file("ca/sign-2023.der"),
+        "--crl",
+        &file("crl/sign-2023.crl"),
+        "--out",
+        out.to_str().unwrap(),
+        "--at",
+        "2026-12-01T00:00:00Z",
+    ]);
+    assert_eq!(o.status.code(), Some(75));
+    let o = run(&[
+        "index",
+        "--ca",
+        &file("ca/sign-2023.der"),
+        "--crl",
+        &file("crl/sign-2019.crl"),
+        "--out",
+        out.to_str().unwrap(),
+        "--at",
+        AT,
+    ]);
+    assert_eq!(o.status.code(), Some(65));
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 1, "no temporary files left behind");
+}
+
+#[test]
+fn gen_is_deterministic() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a");
+    let b = dir.path().join("b");
+    for p in [&a, &b] {
+        let o = run(&[
+            "gen",
+            "--out",
+            p.to_str().unwrap(),
+            "--seed",
+            "5",
+            "--entries",
+            "300",
+            "--partitions",
+            "3",
+            "--only",
+            "auth-2019",
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    for rel in ["gen.json", "ca/auth-2019.der", "crl/auth-2019/p0001.crl", "crl/auth-2019/p0003.crl"] {
+        assert_eq!(std::fs::read(a.join(rel)).unwrap(), std::fs::read(b.join(rel)).unwrap(), "{rel}");
+    }
+    let o = run(&["inspect", a.join("crl/auth-2019/p0002.crl").to_str().unwrap(), "--json"]);
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(
+        v["idp"]["distribution_point"][0],
+        "DirName:C=JP, O=JPKI, OU=JPKI for user authentication, OU=CRL Distribution Points, OU=Aomori, CN=City0002 CRLDP"
+    );
+    // Partitions index together.
+    let parts: Vec<String> =
+        (1..=3).map(|i| a.join(format!("crl/auth-2019/p{i:04}.crl")).to_str().unwrap().to_owned()).collect();
+    let out = dir.path().join("idx");
+    let mut args = vec![
+        "index",
+        "--ca",
+        a.join("ca/auth-2019.der").to_str().unwrap().to_owned().leak() as &str,
+        "--out",
+        out.to_str().unwrap(),
+        "--at",
+        AT,
+        "--json",
+        "--crl",
+    ];
+    for p in &parts {
+        args.push(p);
+    }
+    let o = run(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["entries"], 300);
+    assert_eq!(v["crls"].as_array().unwrap().len(), 3);
+}
+
+#[test]
+fn bundled_sample_is_what_gen_makes() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = run(&["gen", "--out", dir.path().to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let sample = common::repo().join("data/sample");
+    for rel in [
+        "gen.json",
+        "ca/sign-2019.der",
+        "ca/sign-2023.der",
+        "ca/auth-2019.der",
+        "ca/auth-2023.der",
+        "crl/sign-2019.crl",
+        "crl/sign-2023.crl",
+        "crl/auth-2019.crl",
+        "crl/auth-2023.crl",
+    ] {
+        assert_eq!(
+            std::fs::read(dir.path().join(rel)).unwrap(),
+            std::fs::read(sample.join(rel)).unwrap(),
+            "{rel} differs from `crlbatch gen`"
+        );
+    }
+}

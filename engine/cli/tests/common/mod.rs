@@ -1,0 +1,78 @@
+//! Shared test helpers: a JSON Schema subset validator for `schemas/*.json`.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use serde_json::Value;
+
+/// The repository root.
+pub fn repo() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+}
+
+pub fn schema(name: &str) -> Value {
+    serde_json::from_slice(&std::fs::read(repo().join("schemas").join(name)).unwrap()).unwrap()
+}
+
+fn type_ok(t: &str, v: &Value) -> bool {
+    match t {
+        "string" => v.is_string(),
+        "integer" => v.is_i64() || v.is_u64(),
+        "number" => v.is_number(),
+        "boolean" => v.is_boolean(),
+        "null" => v.is_null(),
+        "object" => v.is_object(),
+        "array" => v.is_array(),
+        _ => false,
+    }
+}
+
+/// Validate `v` against the subset of JSON Schema our schemas use: type,
+/// enum, required, properties, additionalProperties: false, items.
+pub fn validate(s: &Value, v: &Value, path: &str) -> Vec<String> {
+    let mut errs = Vec::new();
+    if let Some(t) = s.get("type") {
+        let ok = match t {
+            Value::String(t) => type_ok(t, v),
+            Value::Array(ts) => ts.iter().any(|t| type_ok(t.as_str().unwrap(), v)),
+            _ => false,
+        };
+        if !ok {
+            errs.push(format!("{path}: {v} is not of type {t}"));
+            return errs;
+        }
+    }
+    if let Some(Value::Array(options)) = s.get("enum") {
+        if !options.contains(v) {
+            errs.push(format!("{path}: {v} not in {options:?}"));
+        }
+    }
+    if let (Some(obj), Some(Value::Object(props))) = (v.as_object(), s.get("properties")) {
+        if let Some(Value::Array(req)) = s.get("required") {
+            for r in req {
+                if !obj.contains_key(r.as_str().unwrap()) {
+                    errs.push(format!("{path}: missing {r}"));
+                }
+            }
+        }
+        for (k, val) in obj {
+            match props.get(k) {
+                Some(ps) => errs.extend(validate(ps, val, &format!("{path}.{k}"))),
+                None if s.get("additionalProperties") == Some(&Value::Bool(false)) => {
+                    errs.push(format!("{path}: unexpected property {k}"))
+                }
+                None => {}
+            }
+        }
+    }
+    if let (Some(arr), Some(items)) = (v.as_array(), s.get("items")) {
+        for (i, item) in arr.iter().enumerate() {
+            errs.extend(validate(items, item, &format!("{path}[{i}]")));
+        }
+    }
+    errs
+}
+
+pub fn assert_valid(schema_name: &str, v: &Value) {
+    let errs = validate(&schema(schema_name), v, "$");
+    assert!(errs.is_empty(), "{schema_name}: {errs:#?}");
+}
