@@ -33,6 +33,42 @@ pub enum Command {
     Status(StatusArgs),
     /// Differences between two index snapshots of one issuer.
     Diff(DiffArgs),
+    /// Run a job once: verify and index its CRLs, check its records, write Parquet results.
+    Run(RunArgs),
+    /// Check a job file (syntax, unknown keys, CA certificates, paths) without running it.
+    Validate(ValidateArgs),
+}
+
+/// Which records go to results.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum EmitArg {
+    /// Records with any certificate not `good`.
+    Attention,
+    /// Every record.
+    All,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = exit::RUN_TABLE)]
+pub struct RunArgs {
+    /// The job file (TOML). Relative paths in it resolve against its folder.
+    pub job: PathBuf,
+    #[command(flatten)]
+    pub at: AtArg,
+    /// Override the job's output.emit.
+    #[arg(long, value_enum)]
+    pub emit: Option<EmitArg>,
+    /// Print the run manifest (JSON) on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = exit::TABLE)]
+pub struct ValidateArgs {
+    /// Job files to check.
+    #[arg(required = true)]
+    pub jobs: Vec<PathBuf>,
 }
 
 /// An evaluation time: RFC 3339, default now.
@@ -70,6 +106,13 @@ pub struct GenArgs {
     /// Entries per CA with 16..=20-octet serials (default: entries/5000, at least 1).
     #[arg(long)]
     pub long_serials: Option<u64>,
+    /// Also write M PPID-linked certificate records (records/*.parquet) with their
+    /// expected verdicts (expected/expected.parquet) at --record-at.
+    #[arg(long, value_name = "M", default_value_t = 0)]
+    pub records: u64,
+    /// Number of records files.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub record_files: usize,
 }
 
 #[derive(Debug, Args)]

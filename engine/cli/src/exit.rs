@@ -21,8 +21,6 @@ pub const SOFTWARE: u8 = 70;
 pub const CANTCREAT: u8 = 73;
 pub const IOERR: u8 = 74;
 pub const TEMPFAIL: u8 = 75;
-#[allow(dead_code)] // used once job configuration lands (issue 3)
-pub const CONFIG: u8 = 78;
 
 /// The exit-code table shown by `--help`.
 pub const TABLE: &str = "Exit codes: 0 ok; 2 usage; 65 bad input data (malformed or rejected CRL, bad serial, corrupt index); \
@@ -97,5 +95,11 @@ impl From<crlbatch_gen::GenError> for CliError {
         CliError::new(code, e.to_string())
     }
 }
+
+/// The exit-code table of `crlbatch run`.
+pub const RUN_TABLE: &str = "Exit codes of run: 0 all CRLs fresh and verified, outputs written; 65 a CRL was rejected \
+(its certificates are unknown, or checked against the last good CRL), outputs written; 75 a CRL is stale or not yet valid \
+(its certificates are unknown): retry later, outputs written; 65 also for unreadable records (no outputs); 66 records path \
+missing; 73/74 outputs cannot be written; 78 bad job file.";
 
 pub type CliResult<T = ()> = Result<T, CliError>;

@@ -20,6 +20,8 @@ fn main() -> ExitCode {
         Command::Index(a) => cmd::index::run(a),
         Command::Status(a) => cmd::status::run(a),
         Command::Diff(a) => cmd::diff::run(a),
+        Command::Run(a) => cmd::run::run(a),
+        Command::Validate(a) => cmd::run::validate(a),
     };
     match result {
         Ok(()) => ExitCode::from(exit::OK),

@@ -12,12 +12,15 @@
 //! OUT/ca/<name>.der             CA certificates (DER), <name> = sign-2023, ...
 //! OUT/crl/<name>.crl            one full CRL per CA (partitions = 1)
 //! OUT/crl/<name>/pNNNN.crl      partition CRLs (partitions > 1)
+//! OUT/records/part-NNNNN.parquet PPID-linked certificate records (--records M)
+//! OUT/expected/expected.parquet  the verdict each record should get
 //! ```
 
 pub mod crl;
 pub mod der_write;
 pub mod keys;
 pub mod pki;
+pub mod records;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -57,6 +60,16 @@ pub struct GenOptions {
     pub only: Vec<String>,
     /// Entries per CA with 16..=20-octet serials; default `entries / 5000`, at least 1.
     pub long_serials: Option<u64>,
+    /// PPID-linked records to write (0: none).
+    pub records: u64,
+    /// Number of records files.
+    pub record_files: usize,
+}
+
+/// The evaluation time the expected verdicts of generated records assume:
+/// twelve hours into the CRLs' validity window.
+pub fn records_at(this_update: Timestamp) -> Timestamp {
+    Timestamp(this_update.0 + 12 * 3600)
 }
 
 /// The default thisUpdate of generated CRLs: 00:00 JST on 2026-11-26.
@@ -102,6 +115,10 @@ pub struct GenManifest {
     pub this_update: Timestamp,
     pub next_update: Timestamp,
     pub cas: Vec<GenCa>,
+    /// Records written (records/*.parquet), 0 if none.
+    pub records: u64,
+    /// The evaluation time the expected verdicts (expected/expected.parquet) assume.
+    pub records_at: Option<Timestamp>,
 }
 
 fn io(e: std::io::Error, path: &Path) -> GenError {
@@ -137,6 +154,8 @@ pub fn generate(opts: &GenOptions) -> Result<GenManifest, GenError> {
         this_update: opts.this_update,
         next_update,
         cas: Vec::new(),
+        records: opts.records,
+        records_at: (opts.records > 0).then(|| records_at(opts.this_update)),
     };
     for (i, ca) in cas.iter().enumerate() {
         let name = ca.spec.name();
@@ -156,6 +175,40 @@ pub fn generate(opts: &GenOptions) -> Result<GenManifest, GenError> {
             gen_ca.crls = write_ca_crls(opts, ca, i, long_serials)?;
         }
         manifest.cas.push(gen_ca);
+    }
+    if opts.records > 0 {
+        let mut auth = Vec::new();
+        let mut sign = Vec::new();
+        for (i, ca) in cas.iter().enumerate() {
+            let name = ca.spec.name();
+            if !(opts.only.is_empty() || opts.only.contains(&name)) {
+                continue;
+            }
+            let spec = entry_spec(opts, ca, i, long_serials);
+            let mut listed = Vec::with_capacity(usize::try_from(opts.entries).unwrap_or(0));
+            for_each_entry(&spec, |e| {
+                listed.push(records::Listed {
+                    serial: e.serial,
+                    revoked: e.revoked,
+                    reason: e.reason,
+                    invalidity: e.invalidity,
+                });
+            });
+            let rc =
+                records::RecordCa { ca, listed, base: serial_base(i), span: opts.entries.saturating_mul(10).max(1) };
+            if records::is_auth(ca) {
+                auth.push(rc);
+            } else {
+                sign.push(rc);
+            }
+        }
+        let ropts = records::RecordsOptions {
+            count: opts.records,
+            files: opts.record_files,
+            seed: opts.seed,
+            at: records_at(opts.this_update),
+        };
+        records::write_records(&opts.out, &ropts, &auth, &sign)?;
     }
     let json = serde_json::to_vec_pretty(&manifest).map_err(|e| GenError::Io(e.to_string()))?;
     write_file(&opts.out.join("gen.json"), &json)?;

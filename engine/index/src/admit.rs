@@ -94,6 +94,17 @@ pub fn admit_info(source_name: &str, info: &CrlInfo, ca: &CaCert, at: Timestamp)
     Ok(())
 }
 
+/// Whether indexing requires the CRLs to be fresh now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FreshnessPolicy {
+    /// Refuse a CRL that is not fresh at the evaluation time (`crlbatch index`).
+    #[default]
+    Require,
+    /// Index it anyway: freshness is judged at each lookup, so a stale index
+    /// answers `unknown`, never `good` (the job keeps it for the record).
+    Defer,
+}
+
 /// Parse, admit and index the CRLs of one CA (one full CRL, or partitions).
 pub fn index_crls(
     ca: &CaCert,
@@ -101,13 +112,27 @@ pub fn index_crls(
     at: Timestamp,
     opts: &ParseOptions,
 ) -> Result<RevocationIndex, Rejection> {
+    index_crls_with(ca, sources, at, opts, FreshnessPolicy::Require)
+}
+
+/// [`index_crls`] with an explicit freshness policy.
+pub fn index_crls_with(
+    ca: &CaCert,
+    sources: &[(String, &Path)],
+    at: Timestamp,
+    opts: &ParseOptions,
+    policy: FreshnessPolicy,
+) -> Result<RevocationIndex, Rejection> {
     let mut metas = Vec::with_capacity(sources.len());
     let mut builder = IndexBuilder::new();
     let mut idps: Vec<Vec<u8>> = Vec::new();
     for (name, path) in sources {
         let info = crlbatch_crl::parse_path_into(path, opts, &mut builder)
             .map_err(|error| Rejection::Parse { source_name: name.clone(), error })?;
-        admit_info(name, &info, ca, at)?;
+        match admit_info(name, &info, ca, at) {
+            Err(Rejection::NotFresh { .. }) if policy == FreshnessPolicy::Defer => {}
+            other => other?,
+        }
         if sources.len() > 1 {
             let idp = info.extensions.idp.as_ref().map(|i| i.der.clone()).ok_or_else(|| {
                 Rejection::NotPartitions(format!(

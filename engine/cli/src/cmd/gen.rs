@@ -22,6 +22,8 @@ pub fn run(a: GenArgs) -> CliResult {
         crl_number: a.crl_number,
         only: a.only,
         long_serials: a.long_serials,
+        records: a.records,
+        record_files: a.record_files,
     };
     let started = std::time::Instant::now();
     let m = generate(&opts)?;

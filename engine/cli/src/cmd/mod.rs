@@ -5,6 +5,7 @@ pub mod diff;
 pub mod gen;
 pub mod index;
 pub mod inspect;
+pub mod run;
 pub mod status;
 
 use crlbatch_crl::{CaCert, Limits, ParseOptions, Timestamp};

@@ -1,0 +1,20 @@
+//! `crlbatch-check`: the check stage. Reads PPID-linked certificate records
+//! (Parquet, schema `schemas/records.schema.json`), judges both certificate
+//! roles against the revocation indexes of their issuer keys, and writes the
+//! records needing attention (schema `schemas/results.schema.json`) and the
+//! rows it could not check (`schemas/rejects.schema.json`).
+
+mod columns;
+mod engine;
+mod error;
+mod issuers;
+mod keyhash;
+mod records;
+mod verdict;
+
+pub use engine::{check, open_inputs, CheckConfig, CheckOutput, Emit, InputFile, SummaryKey, BATCH_ROWS};
+pub use error::CheckError;
+pub use issuers::{parse_kid, Issuer, IssuerState, Issuers};
+pub use keyhash::{KeyHasher, KeySet};
+pub use records::{RecordsFile, COLUMNS};
+pub use verdict::{judge, CertStatus, SerialKey, Verdict};

@@ -1,0 +1,140 @@
+//! The records input: Parquet files, validated against
+//! `schemas/records.schema.json` before any row is read.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow_schema::{DataType, Schema};
+use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
+use parquet::arrow::ProjectionMask;
+
+use crlbatch_write::TableSchema;
+
+use crate::error::CheckError;
+
+/// The input columns, in projection order.
+pub const COLUMNS: [&str; 8] = [
+    "ppid",
+    "local_user_id",
+    "auth_issuer_kid",
+    "auth_serial",
+    "auth_not_after",
+    "sign_issuer_kid",
+    "sign_serial",
+    "sign_not_after",
+];
+
+/// One input file, opened and validated.
+#[derive(Debug, Clone)]
+pub struct RecordsFile {
+    pub path: PathBuf,
+    /// Path relative to the records root, for rejects and the manifest.
+    pub name: String,
+    pub metadata: ArrowReaderMetadata,
+    pub projection: ProjectionMask,
+    /// For each of [`COLUMNS`], its index in the projected batches, if present.
+    pub positions: [Option<usize>; 8],
+    pub rows: u64,
+    pub row_groups: usize,
+}
+
+/// List the Parquet files of a records path (a file, or a folder searched
+/// recursively, skipping names that start with `.` or `_`), sorted.
+pub fn list_files(root: &Path) -> Result<Vec<PathBuf>, CheckError> {
+    let unreadable =
+        |e: std::io::Error| CheckError::Unreadable { path: root.display().to_string(), message: e.to_string() };
+    let meta = std::fs::metadata(root).map_err(unreadable)?;
+    if meta.is_file() {
+        return Ok(vec![root.to_owned()]);
+    }
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_owned()];
+    while let Some(dir) = stack.pop() {
+        let entries = std::fs::read_dir(&dir)
+            .map_err(|e| CheckError::Unreadable { path: dir.display().to_string(), message: e.to_string() })?;
+        for entry in entries {
+            let entry = entry
+                .map_err(|e| CheckError::Unreadable { path: dir.display().to_string(), message: e.to_string() })?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') || name.starts_with('_') {
+                continue;
+            }
+            let p = entry.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if name.ends_with(".parquet") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    if out.is_empty() {
+        return Err(CheckError::NoInput { path: root.display().to_string() });
+    }
+    Ok(out)
+}
+
+fn is_string(t: &DataType) -> bool {
+    match t {
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => true,
+        DataType::Dictionary(_, v) => matches!(v.as_ref(), DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View),
+        _ => false,
+    }
+}
+
+/// Open and validate one file against the records schema.
+pub fn open(path: &Path, root: &Path, spec: &TableSchema) -> Result<RecordsFile, CheckError> {
+    let p = path.display().to_string();
+    let file = File::open(path).map_err(|e| CheckError::Unreadable { path: p.clone(), message: e.to_string() })?;
+    let metadata = ArrowReaderMetadata::load(&file, ArrowReaderOptions::new())
+        .map_err(|e| CheckError::NotParquet { path: p.clone(), message: e.to_string() })?;
+    let schema: Arc<Schema> = metadata.schema().clone();
+    let mut roots = Vec::new();
+    for col in &spec.columns {
+        let found = schema.fields().iter().position(|f| f.name() == &col.name);
+        match found {
+            None if col.required => return Err(CheckError::MissingColumn { path: p, column: col.name.clone() }),
+            None => {}
+            Some(i) => {
+                let t = schema.field(i).data_type();
+                let ok = match col.kind.as_str() {
+                    "string" => is_string(t),
+                    "timestamp" => matches!(t, DataType::Timestamp(_, _)),
+                    _ => false,
+                };
+                if !ok {
+                    let expected = if col.kind == "timestamp" { "a timestamp" } else { "a string" };
+                    return Err(CheckError::WrongType {
+                        path: p,
+                        column: col.name.clone(),
+                        found: t.to_string(),
+                        expected: expected.into(),
+                    });
+                }
+                roots.push(i);
+            }
+        }
+    }
+    // A projection keeps the file's column order: find each wanted column's
+    // position among the selected ones.
+    let mut selected = roots.clone();
+    selected.sort_unstable();
+    let mut positions = [None; 8];
+    for (k, name) in COLUMNS.iter().enumerate() {
+        if let Some(i) = schema.fields().iter().position(|f| f.name() == name) {
+            if let Some(slot) = positions.get_mut(k) {
+                *slot = selected.iter().position(|&s| s == i);
+            }
+        }
+    }
+    let projection = ProjectionMask::roots(metadata.parquet_schema(), selected);
+    let md = metadata.metadata();
+    let rows = u64::try_from(md.file_metadata().num_rows()).unwrap_or(0);
+    let row_groups = md.num_row_groups();
+    let name = path.strip_prefix(root).ok().filter(|r| !r.as_os_str().is_empty()).map_or_else(
+        || path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+        |r| r.display().to_string(),
+    );
+    Ok(RecordsFile { path: path.to_owned(), name, metadata, projection, positions, rows, row_groups })
+}

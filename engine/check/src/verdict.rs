@@ -1,0 +1,181 @@
+//! The verdict for one certificate role (auth or sign).
+//!
+//! - `revoked`: listed on a fresh, verified, complete CRL set of its issuer
+//!   key (even when also past notAfter: the listing says more);
+//! - `expired`: past its notAfter at the evaluation time (and not listed);
+//! - `good`: not listed on a fresh, verified, complete CRL set;
+//! - `unknown`: anything else, with the reason. Never `good` without proof.
+
+use crlbatch_crl::Reason;
+use crlbatch_index::Revocation;
+
+use crate::issuers::{IssuerState, Issuers};
+
+/// Status of a certificate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum CertStatus {
+    Good,
+    Revoked,
+    Expired,
+    Unknown,
+}
+
+impl CertStatus {
+    pub fn name(self) -> &'static str {
+        match self {
+            CertStatus::Good => "good",
+            CertStatus::Revoked => "revoked",
+            CertStatus::Expired => "expired",
+            CertStatus::Unknown => "unknown",
+        }
+    }
+
+    pub const ALL: [CertStatus; 4] = [CertStatus::Good, CertStatus::Revoked, CertStatus::Expired, CertStatus::Unknown];
+}
+
+/// Why a status is unknown: an issuer's detail, or an unknown issuer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnknownWhy {
+    /// The issuer slot's own detail (stale, rejected, ...).
+    Issuer(usize),
+    /// No CRL is configured for this issuer key.
+    UnknownIssuer,
+}
+
+/// The verdict of one role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verdict {
+    pub status: CertStatus,
+    pub revocation: Option<Revocation>,
+    pub why: Option<UnknownWhy>,
+}
+
+impl Verdict {
+    pub fn reason(&self) -> Option<Reason> {
+        self.revocation.and_then(|r| r.reason)
+    }
+}
+
+/// The serial of a record, parsed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SerialKey {
+    U64(u64),
+    Exact(crlbatch_crl::Serial),
+}
+
+impl SerialKey {
+    /// Parse with a fast path for plain hex of at most 16 significant digits;
+    /// everything else goes through `Serial::parse_hex` (colons, `-`, long).
+    #[inline]
+    pub fn parse(s: &str) -> Result<SerialKey, crlbatch_crl::SerialError> {
+        let b = s.as_bytes();
+        if !b.is_empty() && b.len() <= 16 {
+            let mut v: u64 = 0;
+            let mut ok = true;
+            for &c in b {
+                let d = match c {
+                    b'0'..=b'9' => c - b'0',
+                    b'a'..=b'f' => c - b'a' + 10,
+                    b'A'..=b'F' => c - b'A' + 10,
+                    _ => {
+                        ok = false;
+                        break;
+                    }
+                };
+                v = (v << 4) | u64::from(d);
+            }
+            if ok {
+                return Ok(SerialKey::U64(v));
+            }
+        }
+        let serial = crlbatch_crl::Serial::parse_hex(s)?;
+        Ok(match serial.to_u64() {
+            Some(v) => SerialKey::U64(v),
+            None => SerialKey::Exact(serial),
+        })
+    }
+
+    pub fn to_serial(self) -> crlbatch_crl::Serial {
+        match self {
+            SerialKey::U64(v) => crlbatch_crl::Serial::from_u64(v),
+            SerialKey::Exact(s) => s,
+        }
+    }
+}
+
+/// Judge one certificate. `slot` is the issuer's slot (`None`: not
+/// configured); times are microseconds since the epoch.
+#[inline]
+pub fn judge(
+    issuers: &Issuers,
+    slot: Option<usize>,
+    serial: SerialKey,
+    not_after: Option<i64>,
+    at_micros: i64,
+) -> Verdict {
+    // RFC 5280 §4.1.2.5: the validity period includes notAfter.
+    let expired = not_after.is_some_and(|na| at_micros > na);
+    let unknown = |why| {
+        if expired {
+            Verdict { status: CertStatus::Expired, revocation: None, why: None }
+        } else {
+            Verdict { status: CertStatus::Unknown, revocation: None, why: Some(why) }
+        }
+    };
+    let Some(s) = slot else { return unknown(UnknownWhy::UnknownIssuer) };
+    let Some(issuer) = issuers.get(s) else { return unknown(UnknownWhy::UnknownIssuer) };
+    match &issuer.state {
+        IssuerState::Unusable(_) => unknown(UnknownWhy::Issuer(s)),
+        IssuerState::Ready { usable: Err(_), .. } => unknown(UnknownWhy::Issuer(s)),
+        IssuerState::Ready { index, usable: Ok(()) } => {
+            let hit = match serial {
+                SerialKey::U64(v) => index.lookup_u64(v),
+                SerialKey::Exact(ref x) => index.lookup(x),
+            };
+            match hit {
+                Some(r) => Verdict { status: CertStatus::Revoked, revocation: Some(r), why: None },
+                None if expired => Verdict { status: CertStatus::Expired, revocation: None, why: None },
+                None => Verdict { status: CertStatus::Good, revocation: None, why: None },
+            }
+        }
+    }
+}
+
+/// The text of an unknown verdict's reason.
+pub fn why_text(issuers: &Issuers, why: UnknownWhy, kid_hex: &str) -> String {
+    match why {
+        UnknownWhy::UnknownIssuer => format!("unknown issuer {kid_hex}: no CRL configured for this key"),
+        UnknownWhy::Issuer(s) => match issuers.get(s).map(|i| &i.state) {
+            Some(IssuerState::Unusable(d)) => d.clone(),
+            Some(IssuerState::Ready { usable: Err(d), .. }) => d.clone(),
+            _ => "unknown".to_owned(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serial_fast_path_matches_exact_parser() {
+        for s in [
+            "1",
+            "0",
+            "00ff",
+            "FFFFFFFFFFFFFFFF",
+            "3baa0c4d",
+            "01:A2:FF",
+            "-1",
+            "10000000000000000",
+            "abcdefabcdefabcdef12",
+        ] {
+            let fast = SerialKey::parse(s).unwrap().to_serial();
+            assert_eq!(fast, crlbatch_crl::Serial::parse_hex(s).unwrap(), "{s}");
+        }
+        assert!(SerialKey::parse("").is_err());
+        assert!(SerialKey::parse("xyz").is_err());
+        assert!(SerialKey::parse("12 34").is_err());
+        assert!(matches!(SerialKey::parse("-5"), Ok(SerialKey::Exact(_))));
+    }
+}

@@ -1,0 +1,271 @@
+//! `crlbatch run` end to end on generated records: outputs read back with
+//! DuckDB and pyarrow (tests/py/check_job.py) against the generator's ground
+//! truth; re-runs, stale and rejected CRLs, and every bad-input case.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+const AT: &str = "2026-11-26T03:00:00Z";
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_crlbatch")).args(args).output().unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn python(args: &[&str]) -> Output {
+    Command::new("python3").args(args).output().expect("python3 with duckdb and pyarrow (scripts/test installs them)")
+}
+
+const JOB: &str = r#"
+name = "nightly-test"
+schedule = "30 2 * * *"
+timezone = "Asia/Tokyo"
+
+[[ca]]
+name = "sign-2023"
+cert = "ca/sign-2023.der"
+crl = ["crl/sign-2023.crl"]
+
+[[ca]]
+name = "sign-2019"
+cert = "ca/sign-2019.der"
+crl = ["crl/sign-2019.crl"]
+
+[[ca]]
+name = "auth-2023"
+cert = "ca/auth-2023.der"
+crl = ["crl/auth-2023.crl"]
+
+[[ca]]
+name = "auth-2019"
+cert = "ca/auth-2019.der"
+crl = ["crl/auth-2019.crl"]
+
+[input]
+records = "records"
+
+[output]
+dir = "out"
+"#;
+
+/// A generated PKI with records and a job file in a fresh folder.
+fn setup(records: u64, files: usize) -> (tempfile::TempDir, PathBuf) {
+    let d = tempfile::tempdir().unwrap();
+    let root = d.path().to_owned();
+    let o = run(&[
+        "gen",
+        "--out",
+        root.to_str().unwrap(),
+        "--seed",
+        "3",
+        "--entries",
+        "5000",
+        "--records",
+        &records.to_string(),
+        "--record-files",
+        &files.to_string(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    std::fs::write(root.join("job.toml"), JOB).unwrap();
+    (d, root)
+}
+
+fn manifest(root: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(root.join("out/_manifest.json")).unwrap()).unwrap()
+}
+
+fn duck(sql: &str) -> String {
+    let o = python(&["-c", &format!("import duckdb; print(duckdb.sql(\"\"\"{sql}\"\"\").fetchall())")]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout).trim().to_owned()
+}
+
+#[test]
+fn run_matches_ground_truth_and_reruns_cleanly() {
+    let (_d, root) = setup(30_000, 3);
+    let job = root.join("job.toml");
+    let o = run(&["run", job.to_str().unwrap(), "--at", AT]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let log = root.join("run.log");
+    std::fs::write(&log, &o.stderr).unwrap();
+    let check = common::repo().join("engine/cli/tests/py/check_job.py");
+    let out = root.join("out");
+    let expected = root.join("expected/expected.parquet");
+    let schemas = common::repo().join("schemas");
+    let c = python(&[
+        check.to_str().unwrap(),
+        out.to_str().unwrap(),
+        expected.to_str().unwrap(),
+        schemas.to_str().unwrap(),
+        "2026-11-26",
+        log.to_str().unwrap(),
+    ]);
+    let report = String::from_utf8_lossy(&c.stdout).into_owned();
+    assert!(c.status.success(), "{report}\n{}", String::from_utf8_lossy(&c.stderr));
+    let v: Value = serde_json::from_str(report.trim()).unwrap();
+    assert!(v["attention"].as_u64().unwrap() > 5_000, "{v}");
+    assert!(v["rejects"].as_u64().unwrap() > 50, "{v}");
+    assert_eq!(
+        v["errors"],
+        serde_json::json!([
+            "missing required value",
+            "serial number has 21 octets of magnitude (maximum 20)",
+            "serial number is not hexadecimal"
+        ])
+    );
+
+    let m1 = manifest(&root);
+    assert_eq!(m1["exit_code"], 0);
+    assert_eq!(m1["run_date"], "2026-11-26");
+    assert_eq!(m1["counts"]["records"], 30_000);
+    assert_eq!(m1["input"]["files"].as_array().unwrap().len(), 3);
+    assert!(m1["issuers"].as_array().unwrap().iter().all(|i| i["index"] == "built" && i["usable"] == true));
+    assert_eq!(m1["counts"]["new_since_previous_run"], m1["counts"]["attention"]);
+    let run1 = m1["run_id"].as_str().unwrap().to_owned();
+
+    // Same date again: the partition is replaced, indexes are reused, and
+    // nothing is new since the previous run.
+    let o = run(&["run", job.to_str().unwrap(), "--at", "2026-11-26T05:00:00Z"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let m2 = manifest(&root);
+    assert_ne!(m2["run_id"], run1.as_str());
+    assert!(m2["issuers"].as_array().unwrap().iter().all(|i| i["index"] == "reused"), "{}", m2["issuers"]);
+    assert_eq!(m2["counts"]["new_since_previous_run"], 0);
+    assert_eq!(m2["counts"]["attention"], m1["counts"]["attention"]);
+    let res = format!("read_parquet('{}/results/*/*.parquet', hive_partitioning=true)", out.display());
+    assert_eq!(
+        duck(&format!("select count(distinct run_id), min(run_id) = '{}', count(*) filter (where new_since_previous_run) from {res}", m2["run_id"].as_str().unwrap())),
+        "[(1, True, 0)]"
+    );
+    // No staging left behind.
+    assert_eq!(std::fs::read_dir(out.join(".staging")).map(|d| d.count()).unwrap_or(0), 0);
+    // The per-date manifest equals the latest one.
+    let dated: Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifests/run_date=2026-11-26/_manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(dated["run_id"], m2["run_id"]);
+}
+
+#[test]
+fn stale_and_rejected_crls_never_give_good() {
+    let (_d, root) = setup(3_000, 1);
+    let job = root.join("job.toml");
+    // After nextUpdate every verdict needs a fresh CRL: unknown or expired.
+    let o = run(&["run", job.to_str().unwrap(), "--at", "2026-11-28T00:00:00Z"]);
+    assert_eq!(o.status.code(), Some(75), "{}", stderr(&o));
+    let out = root.join("out");
+    let res = format!("read_parquet('{}/results/*/*.parquet', hive_partitioning=true)", out.display());
+    assert_eq!(
+        duck(&format!("select count(*) filter (where auth_status in ('good', 'revoked') or sign_status in ('good', 'revoked')) from {res}")),
+        "[(0,)]"
+    );
+    assert_eq!(
+        duck(&format!("select count(*) filter (where auth_status = 'unknown' and detail like 'auth: stale CRL (nextUpdate 2026-11-26T15:00:00Z)%') > 2000 from {res}")),
+        "[(True,)]"
+    );
+    let m = manifest(&root);
+    assert_eq!(m["status"], "stale_crl");
+    assert_eq!(m["run_date"], "2026-11-28");
+
+    // A tampered CRL on the next day: rejected, the last good one is kept.
+    let crl = root.join("crl/auth-2023.crl");
+    let mut bytes = std::fs::read(&crl).unwrap();
+    let n = bytes.len();
+    bytes[n - 10] ^= 0x01; // inside the signature
+    std::fs::write(&crl, &bytes).unwrap();
+    let o = run(&["run", job.to_str().unwrap(), "--at", AT]);
+    assert_eq!(o.status.code(), Some(65), "{}", stderr(&o));
+    let m = manifest(&root);
+    let auth = m["issuers"].as_array().unwrap().iter().find(|i| i["name"] == "auth-2023").unwrap().clone();
+    assert_eq!(auth["index"], "last_good");
+    assert_eq!(auth["usable"], true);
+    assert!(auth["detail"].as_str().unwrap().contains("signature does not verify"), "{auth}");
+
+    // Without a last good index, the issuer's certificates are unknown.
+    std::fs::remove_dir_all(out.join("_state")).unwrap();
+    let o = run(&["run", job.to_str().unwrap(), "--at", AT]);
+    assert_eq!(o.status.code(), Some(65));
+    let kid = auth["kid"].as_str().unwrap();
+    assert_eq!(
+        duck(&format!(
+            "select count(*) filter (where auth_status = 'good') = 0, count(*) filter (where auth_status = 'unknown' and detail like 'auth: CRL rejected: %signature does not verify%') > 0 from {res} where auth_issuer_kid = '{kid}'"
+        )),
+        "[(True, True)]"
+    );
+}
+
+#[test]
+fn bad_inputs_get_one_line_errors_and_publish_nothing() {
+    let (_d, root) = setup(500, 1);
+    let job = root.join("job.toml");
+    let bad = root.join("bad");
+    std::fs::create_dir_all(&bad).unwrap();
+    let script = format!(
+        r#"
+import pyarrow as pa, pyarrow.parquet as pq
+t = pq.read_table('{records}')
+pq.write_table(t.drop_columns(['auth_serial']), '{bad}/missing.parquet')
+pq.write_table(t.set_column(t.schema.get_field_index('auth_serial'), 'auth_serial', pa.array(range(t.num_rows), pa.int64())), '{bad}/wrongtype.parquet')
+open('{bad}/text.parquet', 'w').write('ppid,auth_serial\n1,2\n')
+"#,
+        records = root.join("records/part-00000.parquet").display(),
+        bad = bad.display()
+    );
+    let o = python(&["-c", &script]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let cases = [
+        ("missing.parquet", 65, "missing required column \"auth_serial\""),
+        ("wrongtype.parquet", 65, "column \"auth_serial\" has type Int64, expected a string"),
+        ("text.parquet", 65, "not a Parquet file"),
+        ("nonexistent", 66, "cannot read records"),
+    ];
+    for (file, code, msg) in cases {
+        let path = bad.join(file);
+        std::fs::write(&job, JOB.replace("records = \"records\"", &format!("records = \"{}\"", path.display())))
+            .unwrap();
+        let o = run(&["run", job.to_str().unwrap(), "--at", AT]);
+        let e = stderr(&o);
+        assert_eq!(o.status.code(), Some(code), "{file}: {e}");
+        let last = e.lines().last().unwrap();
+        assert!(
+            last.starts_with("crlbatch: error: ") && last.contains(&path.display().to_string()) && last.contains(msg),
+            "{file}: {last}"
+        );
+        assert!(!root.join("out/results").exists(), "{file}: nothing may be published");
+    }
+    // A job file with a typo: exit 78 with the line.
+    std::fs::write(&job, JOB.replace("[output]\ndir", "[output]\ndri")).unwrap();
+    let o = run(&["run", job.to_str().unwrap(), "--at", AT]);
+    assert_eq!(o.status.code(), Some(78));
+    assert!(stderr(&o).contains("unknown field `dri`") && stderr(&o).contains("line"), "{}", stderr(&o));
+    let o = run(&["validate", job.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(78));
+    std::fs::write(&job, JOB.replace("Asia/Tokyo", "Mars/Olympus")).unwrap();
+    let o = run(&["validate", job.to_str().unwrap()]);
+    assert!(stderr(&o).contains("timezone \"Mars/Olympus\" is not an IANA time zone"), "{}", stderr(&o));
+    std::fs::write(&job, JOB).unwrap();
+    let o = run(&["validate", job.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn emit_all_writes_every_checked_record() {
+    let (_d, root) = setup(2_000, 2);
+    let job = root.join("job.toml");
+    let o = run(&["run", job.to_str().unwrap(), "--at", AT, "--emit", "all", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let m: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(m["counts"]["emitted"], m["counts"]["checked"]);
+    assert_eq!(m["outputs"]["results"]["rows"], m["counts"]["checked"]);
+    let res = format!("read_parquet('{}/out/results/*/*.parquet', hive_partitioning=true)", root.display());
+    assert_eq!(duck(&format!("select count(*) = {} from {res}", m["counts"]["checked"])), "[(True,)]");
+}

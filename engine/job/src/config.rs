@@ -1,0 +1,171 @@
+//! Job files (`jobs/*.toml`): parsed strictly (unknown keys are errors, with
+//! the line), then validated into a [`Job`] that owns resolved paths and
+//! loaded CA certificates.
+//!
+//! Relative paths resolve against **the folder of the job file**, so a job
+//! runs the same from cron, systemd or a shell anywhere.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crlbatch_check::Emit;
+use crlbatch_crl::{CaCert, Limits};
+use crlbatch_fetch::Source;
+
+use crate::error::JobError;
+
+/// The default time zone of `run_date` and schedules.
+pub const DEFAULT_TIMEZONE: &str = "Asia/Tokyo";
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawJob {
+    name: String,
+    schedule: Option<String>,
+    timezone: Option<String>,
+    #[serde(default)]
+    ca: Vec<RawCa>,
+    input: RawInput,
+    output: RawOutput,
+    #[serde(default)]
+    limits: RawLimits,
+    #[serde(default)]
+    check: RawCheck,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCa {
+    name: Option<String>,
+    cert: String,
+    crl: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawInput {
+    records: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOutput {
+    dir: String,
+    #[serde(default)]
+    emit: Emit,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLimits {
+    max_crl_bytes: Option<u64>,
+    max_entries: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCheck {
+    threads: Option<usize>,
+}
+
+/// One configured CA.
+#[derive(Debug, Clone)]
+pub struct JobCa {
+    /// A label for logs and the manifest (default: the kid).
+    pub name: String,
+    pub cert_path: PathBuf,
+    pub cert: CaCert,
+    pub sources: Vec<Source>,
+}
+
+/// A validated job.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub name: String,
+    pub file: PathBuf,
+    pub schedule: Option<String>,
+    pub timezone: chrono_tz::Tz,
+    pub cas: Vec<JobCa>,
+    pub records: PathBuf,
+    pub out_dir: PathBuf,
+    pub emit: Emit,
+    pub limits: Limits,
+    pub threads: usize,
+}
+
+fn valid_name(n: &str) -> bool {
+    !n.is_empty() && n.len() <= 64 && n.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+}
+
+impl Job {
+    /// Read, parse and validate a job file.
+    pub fn load(path: &Path) -> Result<Job, JobError> {
+        let text = std::fs::read_to_string(path).map_err(|e| JobError::Config {
+            path: path.display().to_string(),
+            message: format!("cannot read job file: {e}"),
+        })?;
+        Self::from_toml(&text, path)
+    }
+
+    /// Parse and validate job text; `path` locates relative paths and errors.
+    pub fn from_toml(text: &str, path: &Path) -> Result<Job, JobError> {
+        let p = path.display().to_string();
+        let cfg = |message: String| JobError::Config { path: p.clone(), message };
+        let raw: RawJob = toml::from_str(text).map_err(|e| cfg(e.to_string().trim().replace('\n', " ")))?;
+        let base = path.parent().filter(|b| !b.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let resolve = |s: &str| if Path::new(s).is_absolute() { PathBuf::from(s) } else { base.join(s) };
+        if !valid_name(&raw.name) {
+            return Err(cfg(format!("name {:?}: use 1 to 64 of A-Z a-z 0-9 . _ -", raw.name)));
+        }
+        let tz_name = raw.timezone.as_deref().unwrap_or(DEFAULT_TIMEZONE);
+        let timezone: chrono_tz::Tz =
+            tz_name.parse().map_err(|_| cfg(format!("timezone {tz_name:?} is not an IANA time zone")))?;
+        if raw.ca.is_empty() {
+            return Err(cfg("at least one [[ca]] is required".into()));
+        }
+        let mut cas: Vec<JobCa> = Vec::new();
+        for (i, c) in raw.ca.iter().enumerate() {
+            let cert_path = resolve(&c.cert);
+            let cert = CaCert::from_file(&cert_path)
+                .map_err(|e| cfg(format!("[[ca]] #{}: cert {}: {e}", i + 1, cert_path.display())))?;
+            if c.crl.is_empty() {
+                return Err(cfg(format!("[[ca]] #{}: crl must list at least one source", i + 1)));
+            }
+            let sources = c
+                .crl
+                .iter()
+                .map(|s| Source::parse(s, base).map_err(|e| cfg(format!("[[ca]] #{}: {e}", i + 1))))
+                .collect::<Result<Vec<Source>, JobError>>()?;
+            if let Some(other) = cas.iter().find(|o| o.cert.kid == cert.kid) {
+                return Err(cfg(format!(
+                    "[[ca]] #{}: same CA key ({}) as [[ca]] {:?}",
+                    i + 1,
+                    cert.kid_hex(),
+                    other.name
+                )));
+            }
+            let name = c.name.clone().unwrap_or_else(|| cert.kid_hex());
+            cas.push(JobCa { name, cert_path, cert, sources });
+        }
+        let mut limits = Limits::default();
+        if let Some(v) = raw.limits.max_crl_bytes {
+            limits.max_crl_bytes = v;
+        }
+        if let Some(v) = raw.limits.max_entries {
+            limits.max_entries = v;
+        }
+        Ok(Job {
+            name: raw.name,
+            file: path.to_owned(),
+            schedule: raw.schedule,
+            timezone,
+            cas,
+            records: resolve(&raw.input.records),
+            out_dir: resolve(&raw.output.dir),
+            emit: raw.output.emit,
+            limits,
+            threads: raw.check.threads.unwrap_or(0),
+        })
+    }
+}

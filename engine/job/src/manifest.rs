@@ -1,0 +1,110 @@
+//! The run manifest (`_manifest.json`), written last. It names no PPID, no
+//! local user id and no basic four information.
+
+use serde::Serialize;
+
+use crlbatch_check::InputFile;
+use crlbatch_crl::Timestamp;
+use crlbatch_index::CrlMeta;
+use crlbatch_write::PartFile;
+
+/// The manifest format version.
+pub const MANIFEST_VERSION: u32 = 1;
+
+/// How a CA's index was obtained in this run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IndexSource {
+    /// The CRL files were unchanged (same SHA-256): the stored index was loaded.
+    Reused,
+    /// The CRLs were parsed, verified and indexed.
+    Built,
+    /// The current CRLs were rejected; the last good index was kept.
+    LastGood,
+    /// No usable index: every certificate of this issuer is `unknown`.
+    Unusable,
+}
+
+/// One issuer key in the run.
+#[derive(Debug, Clone, Serialize)]
+pub struct IssuerReport {
+    pub name: String,
+    pub kid: String,
+    pub ca_cert: String,
+    pub ca_cert_sha256: String,
+    pub index: IndexSource,
+    /// Fresh at the evaluation time: verdicts can be `good`.
+    pub usable: bool,
+    /// Why not usable, or why the current CRL was rejected.
+    pub detail: Option<String>,
+    pub entries: u64,
+    pub crls: Vec<CrlMeta>,
+}
+
+/// Files of one output dataset for this run.
+#[derive(Debug, Clone, Serialize)]
+pub struct DatasetReport {
+    /// Relative to the output folder, e.g. `results/run_date=2026-11-26`.
+    pub dir: String,
+    pub files: Vec<PartFile>,
+    pub rows: u64,
+}
+
+/// Record counts.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Counts {
+    pub records: u64,
+    pub checked: u64,
+    pub attention: u64,
+    pub new_since_previous_run: u64,
+    pub rejected: u64,
+    pub basic_four_changed: u64,
+    pub emitted: u64,
+}
+
+/// Seconds per step.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Timings {
+    pub crls: f64,
+    pub check: f64,
+    pub publish: f64,
+    pub total: f64,
+}
+
+/// `_manifest.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Manifest {
+    pub manifest_version: u32,
+    pub run_id: String,
+    pub job: String,
+    pub job_file: String,
+    pub engine_version: String,
+    pub evaluation_time: Timestamp,
+    pub run_date: String,
+    pub timezone: String,
+    pub started_at: Timestamp,
+    pub finished_at: Timestamp,
+    pub exit_code: u8,
+    pub status: String,
+    pub issuers: Vec<IssuerReport>,
+    pub input: InputReport,
+    pub outputs: Outputs,
+    pub counts: Counts,
+    pub timings: Timings,
+}
+
+/// The records read.
+#[derive(Debug, Clone, Serialize)]
+pub struct InputReport {
+    pub records: String,
+    pub files: Vec<InputFile>,
+    pub rows: u64,
+}
+
+/// The datasets written.
+#[derive(Debug, Clone, Serialize)]
+pub struct Outputs {
+    pub results: DatasetReport,
+    pub summary: DatasetReport,
+    pub rejects: DatasetReport,
+}

@@ -1,0 +1,110 @@
+//! Job state under `<output dir>/_state/` (ignored by Hive readers: the name
+//! starts with `_`): the last good index per issuer key with the fingerprints
+//! of the CRL files it was built from, and the record keys the last
+//! successful run flagged.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crlbatch_check::KeySet;
+use crlbatch_fetch::Fingerprint;
+use crlbatch_index::RevocationIndex;
+
+use crate::error::JobError;
+
+/// Magic of the previous-run keys file.
+const KEYS_MAGIC: &[u8; 8] = b"CRLBKEYS";
+
+/// What an index in the state was built from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Built {
+    pub ca_cert_sha256: String,
+    pub sources: Vec<(String, Fingerprint)>,
+}
+
+/// The state folder of one job output.
+#[derive(Debug, Clone)]
+pub struct State {
+    dir: PathBuf,
+}
+
+fn err(path: &Path, e: impl std::fmt::Display) -> JobError {
+    JobError::State { path: path.display().to_string(), message: e.to_string() }
+}
+
+impl State {
+    pub fn open(out_dir: &Path) -> Result<State, JobError> {
+        let dir = out_dir.join("_state");
+        crlbatch_write::atomic::create_dir_all(&dir)?;
+        Ok(State { dir })
+    }
+
+    pub fn index_path(&self, kid: &str) -> PathBuf {
+        self.dir.join(crlbatch_index::index_file_name(kid))
+    }
+
+    fn built_path(&self, kid: &str) -> PathBuf {
+        self.dir.join(format!("{kid}.built.json"))
+    }
+
+    /// The stored index of `kid` and what it was built from, if any. A
+    /// corrupt stored index is treated as absent (it will be rebuilt).
+    pub fn load(&self, kid: &str) -> Option<(RevocationIndex, Built)> {
+        let built: Built = serde_json::from_slice(&std::fs::read(self.built_path(kid)).ok()?).ok()?;
+        let index = RevocationIndex::load(&self.index_path(kid)).ok()?;
+        Some((index, built))
+    }
+
+    /// Store a freshly built index (index first, then its description).
+    pub fn save(&self, kid: &str, index: &RevocationIndex, built: &Built) -> Result<(), JobError> {
+        let p = self.index_path(kid);
+        index.save(&p).map_err(|e| err(&p, e))?;
+        let json = serde_json::to_vec_pretty(built).map_err(|e| err(&p, e))?;
+        crlbatch_write::atomic::write_file(&self.built_path(kid), &json)?;
+        Ok(())
+    }
+
+    fn keys_path(&self) -> PathBuf {
+        self.dir.join("flagged.keys")
+    }
+
+    /// Keys of the records the previous successful run flagged (empty on the
+    /// first run).
+    pub fn previous_keys(&self) -> Result<KeySet, JobError> {
+        let p = self.keys_path();
+        let bytes = match std::fs::read(&p) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(KeySet::default()),
+            Err(e) => return Err(err(&p, e)),
+        };
+        let corrupt = || err(&p, "corrupt keys file (delete it to start afresh)");
+        if bytes.get(..8) != Some(KEYS_MAGIC.as_slice()) {
+            return Err(corrupt());
+        }
+        let n = bytes.get(8..16).and_then(|b| b.try_into().ok()).map(u64::from_le_bytes).ok_or_else(corrupt)?;
+        let body = bytes.get(16..).unwrap_or_default();
+        if body.len() as u64 != n.saturating_mul(8) {
+            return Err(corrupt());
+        }
+        let mut set = KeySet::with_capacity_and_hasher(body.len() / 8, Default::default());
+        for c in body.chunks_exact(8) {
+            if let Ok(a) = <[u8; 8]>::try_from(c) {
+                set.insert(u64::from_le_bytes(a));
+            }
+        }
+        Ok(set)
+    }
+
+    /// Replace the previous-run keys (after the run's outputs are published).
+    pub fn save_keys(&self, keys: &[u64]) -> Result<(), JobError> {
+        let mut out = Vec::with_capacity(16 + keys.len() * 8);
+        out.extend_from_slice(KEYS_MAGIC);
+        out.extend_from_slice(&(keys.len() as u64).to_le_bytes());
+        for k in keys {
+            out.extend_from_slice(&k.to_le_bytes());
+        }
+        crlbatch_write::atomic::write_file(&self.keys_path(), &out)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,149 @@
+//! A Parquet dataset writer with the conventions analysts' tools expect:
+//! zstd, microsecond UTC timestamps, no unsigned integers, key-value metadata
+//! (`schema_version`, `engine_version`, `run_id`), bounded row groups, and
+//! part files of bounded size.
+
+use std::path::{Path, PathBuf};
+
+use arrow_array::RecordBatch;
+use arrow_schema::SchemaRef;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::metadata::KeyValue;
+use parquet::file::properties::WriterProperties;
+
+use crate::atomic;
+use crate::error::WriteError;
+
+/// Rows per row group at most.
+pub const MAX_ROW_GROUP_ROWS: usize = 1 << 20;
+/// Buffered bytes per row group at most before it is flushed.
+pub const MAX_ROW_GROUP_BYTES: usize = 128 << 20;
+/// Rows per part file at most.
+pub const MAX_ROWS_PER_FILE: u64 = 10_000_000;
+/// zstd level: fast, still a good ratio on these columns.
+const ZSTD_LEVEL: i32 = 1;
+
+/// One part file written.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PartFile {
+    /// File name within the dataset folder.
+    pub file: String,
+    pub rows: u64,
+    pub bytes: u64,
+}
+
+/// Writes `part-NNNNN.parquet` files into one folder.
+pub struct DatasetWriter {
+    dir: PathBuf,
+    schema: SchemaRef,
+    kv: Vec<KeyValue>,
+    /// Distinguishes the part files of several writers into one folder.
+    prefix: String,
+    next_part: usize,
+    current: Option<(ArrowWriter<std::fs::File>, PathBuf, u64)>,
+    done: Vec<PartFile>,
+}
+
+impl std::fmt::Debug for DatasetWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatasetWriter").field("dir", &self.dir).field("parts", &self.done.len()).finish()
+    }
+}
+
+impl DatasetWriter {
+    /// `prefix` is `part` for a single writer; parallel writers use
+    /// `part-w0`, `part-w1`, ...
+    pub fn new(
+        dir: &Path,
+        schema: SchemaRef,
+        schema_version: u32,
+        run_id: &str,
+        prefix: &str,
+    ) -> Result<Self, WriteError> {
+        atomic::create_dir_all(dir)?;
+        let kv = vec![
+            KeyValue::new("schema_version".to_owned(), schema_version.to_string()),
+            KeyValue::new("engine".to_owned(), "crlbatch".to_owned()),
+            KeyValue::new("engine_version".to_owned(), env!("CARGO_PKG_VERSION").to_owned()),
+            KeyValue::new("run_id".to_owned(), run_id.to_owned()),
+        ];
+        Ok(Self {
+            dir: dir.to_owned(),
+            schema,
+            kv,
+            prefix: prefix.to_owned(),
+            next_part: 0,
+            current: None,
+            done: Vec::new(),
+        })
+    }
+
+    fn props(&self) -> Result<WriterProperties, WriteError> {
+        let level = ZstdLevel::try_new(ZSTD_LEVEL).map_err(|e| WriteError::Schema(e.to_string()))?;
+        Ok(WriterProperties::builder()
+            .set_compression(Compression::ZSTD(level))
+            .set_max_row_group_row_count(Some(MAX_ROW_GROUP_ROWS))
+            .set_key_value_metadata(Some(self.kv.clone()))
+            .build())
+    }
+
+    fn open(&mut self) -> Result<(), WriteError> {
+        let path = self.dir.join(format!("{}-{:05}.parquet", self.prefix, self.next_part));
+        self.next_part += 1;
+        let file = atomic::create_file(&path)?;
+        let props = self.props()?;
+        let w = ArrowWriter::try_new(file, self.schema.clone(), Some(props))
+            .map_err(|e| WriteError::Parquet { path: path.display().to_string(), message: e.to_string() })?;
+        self.current = Some((w, path, 0));
+        Ok(())
+    }
+
+    /// Write a batch (its schema must be the dataset's).
+    pub fn write(&mut self, batch: &RecordBatch) -> Result<(), WriteError> {
+        if batch.num_rows() == 0 {
+            return Ok(());
+        }
+        if self.current.as_ref().is_some_and(|(_, _, rows)| *rows >= MAX_ROWS_PER_FILE) {
+            self.close_current()?;
+        }
+        if self.current.is_none() {
+            self.open()?;
+        }
+        if let Some((w, path, rows)) = self.current.as_mut() {
+            let perr = |e: parquet::errors::ParquetError| WriteError::Parquet {
+                path: path.display().to_string(),
+                message: e.to_string(),
+            };
+            w.write(batch).map_err(perr)?;
+            *rows += batch.num_rows() as u64;
+            if w.in_progress_size() > MAX_ROW_GROUP_BYTES {
+                w.flush().map_err(perr)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn close_current(&mut self) -> Result<(), WriteError> {
+        if let Some((w, path, rows)) = self.current.take() {
+            let file = w
+                .into_inner()
+                .map_err(|e| WriteError::Parquet { path: path.display().to_string(), message: e.to_string() })?;
+            file.sync_all().map_err(|e| WriteError::io(&path, &e))?;
+            let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
+            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            self.done.push(PartFile { file: name, rows, bytes });
+        }
+        Ok(())
+    }
+
+    /// Close; an empty dataset still gets one (empty) part file, so readers
+    /// see the schema.
+    pub fn finish(mut self) -> Result<Vec<PartFile>, WriteError> {
+        if self.current.is_none() && self.done.is_empty() {
+            self.open()?;
+        }
+        self.close_current()?;
+        Ok(self.done)
+    }
+}
