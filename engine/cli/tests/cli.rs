@@ -459,10 +459,12 @@ fn gen_is_deterministic() {
 #[test]
 fn bundled_sample_is_what_gen_makes() {
     let dir = tempfile::tempdir().unwrap();
-    let o = run(&["gen", "--out", dir.path().to_str().unwrap()]);
+    let o = run(&["gen", "--out", dir.path().to_str().unwrap(), "--records", "10000"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let sample = common::repo().join("data/sample");
     for rel in [
+        "records/part-00000.parquet",
+        "expected/expected.parquet",
         "gen.json",
         "ca/sign-2019.der",
         "ca/sign-2023.der",
@@ -473,10 +475,14 @@ fn bundled_sample_is_what_gen_makes() {
         "crl/auth-2019.crl",
         "crl/auth-2023.crl",
     ] {
-        assert_eq!(
-            std::fs::read(dir.path().join(rel)).unwrap(),
-            std::fs::read(sample.join(rel)).unwrap(),
-            "{rel} differs from `crlbatch gen`"
-        );
+        let same = std::fs::read(dir.path().join(rel)).unwrap() == std::fs::read(sample.join(rel)).unwrap();
+        assert!(same, "data/sample/{rel} differs from `crlbatch gen --out DIR --records 10000`");
     }
+}
+
+#[test]
+fn bundled_job_file_validates() {
+    let o = run(&["validate", common::repo().join("jobs/nightly-type2.toml").to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("ok: job \"nightly-type2\", 4 CA(s)"), "{}", stdout(&o));
 }
