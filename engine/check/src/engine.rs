@@ -24,10 +24,10 @@ use crate::error::CheckError;
 use crate::issuers::{parse_kid, Issuers};
 use crate::keyhash::{KeyHasher, KeySet};
 use crate::records::{self, RecordsFile};
-use crate::verdict::{judge, why_text, CertStatus, SerialKey, Verdict};
+use crate::verdict::{judge_with, why_text, CertStatus, SerialKey, Verdict};
 
 /// Rows decoded per batch.
-pub const BATCH_ROWS: usize = 32 * 1024;
+pub const BATCH_ROWS: usize = 8 * 1024;
 
 /// Which records go to `results`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -94,9 +94,6 @@ struct KidHandle {
     id: u32,
 }
 
-/// (role 0 = auth / 1 = sign, worker-local kid id, status, reason).
-type WorkerSummaryKey = (u8, u32, CertStatus, Option<Reason>);
-
 /// Per-worker state.
 struct Worker<'a> {
     issuers: &'a Issuers,
@@ -110,7 +107,8 @@ struct Worker<'a> {
     rejects_schema: SchemaRef,
     kids: Vec<String>,
     kid_ids: HashMap<Vec<u8>, u32>,
-    summary: HashMap<WorkerSummaryKey, (u64, u64)>,
+    /// (count, basic four changed) per [`Worker::count`] cell.
+    summary: Vec<(u64, u64)>,
     flagged: Vec<u64>,
     out: CheckOutput,
 }
@@ -246,6 +244,32 @@ fn secs_to_micros(t: Timestamp) -> i64 {
     t.0.saturating_mul(1_000_000)
 }
 
+/// Position value meaning "not listed".
+const NOT_LISTED: u32 = u32::MAX;
+
+/// Summary cells per key identifier: 2 roles × 4 statuses × 12 reasons.
+const SUMMARY_CELLS_PER_KID: usize = 2 * 4 * 12;
+
+/// The typed input columns of one batch.
+struct Cols<'a> {
+    ppid: StrCol<'a>,
+    luid: StrCol<'a>,
+    akid: StrCol<'a>,
+    aser: StrCol<'a>,
+    ana: TsCol<'a>,
+    skid: StrCol<'a>,
+    sser: StrCol<'a>,
+    sna: TsCol<'a>,
+}
+
+/// A record that passed validation.
+struct Parsed {
+    /// Row in the batch.
+    row: usize,
+    auth: Role,
+    sign: Option<Role>,
+}
+
 /// A role as parsed from a record.
 struct Role {
     kid: KidHandle,
@@ -274,7 +298,7 @@ impl<'a> Worker<'a> {
                 dict.push(h);
             }
         }
-        KidLookup { dict, cache: HashMap::new() }
+        KidLookup { dict, recent: Vec::new(), cache: HashMap::new() }
     }
 
     fn resolve(&mut self, l: &mut KidLookup, col: &StrCol<'_>, i: usize) -> Result<Option<KidHandle>, &'static str> {
@@ -285,45 +309,63 @@ impl<'a> Worker<'a> {
             };
         }
         let Some(v) = col.get(i) else { return Ok(None) };
+        // A handful of issuers per input: a linear scan of the recent values
+        // beats hashing a 40-character key per row.
+        if let Some((_, h)) = l.recent.iter().find(|(k, _)| k == v) {
+            return Ok(Some(*h));
+        }
         if let Some(h) = l.cache.get(v) {
             return Ok(Some(*h));
         }
         let h = self.kid_handle(v).ok_or("not hexadecimal")?;
-        l.cache.insert(v.to_owned(), h);
+        if l.recent.len() < RECENT_KIDS {
+            l.recent.push((v.to_owned(), h));
+        } else {
+            l.cache.insert(v.to_owned(), h);
+        }
         Ok(Some(h))
     }
 
-    fn count(&mut self, role: u8, kid: KidHandle, v: &Verdict, b4c: bool) {
-        let e = self.summary.entry((role, kid.id, v.status, v.reason())).or_insert((0, 0));
-        e.0 += 1;
-        e.1 += u64::from(b4c);
+    fn count(&mut self, role: usize, kid: KidHandle, v: &Verdict, b4c: bool) {
+        let reason = v.reason().map_or(11, |r| usize::from(r.code()).min(10));
+        let status = match v.status {
+            CertStatus::Good => 0,
+            CertStatus::Revoked => 1,
+            CertStatus::Expired => 2,
+            CertStatus::Unknown => 3,
+        };
+        let cell = ((kid.id as usize * 2 + role) * 4 + status) * 12 + reason;
+        if self.summary.len() <= cell {
+            self.summary.resize((kid.id as usize + 1) * SUMMARY_CELLS_PER_KID, (0, 0));
+        }
+        if let Some(c) = self.summary.get_mut(cell) {
+            c.0 += 1;
+            c.1 += u64::from(b4c);
+        }
     }
 
-    fn process_batch(&mut self, batch: &RecordBatch, file: &RecordsFile, row_base: u64) -> Result<(), CheckError> {
-        let col = |k: usize| file.positions.get(k).copied().flatten().map(|p| batch.column(p));
-        let ppid = StrCol::new(col(0));
-        let luid = StrCol::new(col(1));
-        let akid = StrCol::new(col(2));
-        let aser = StrCol::new(col(3));
-        let ana = TsCol::new(col(4));
-        let skid = StrCol::new(col(5));
-        let sser = StrCol::new(col(6));
-        let sna = TsCol::new(col(7));
-        let mut akl = self.kid_lookup(&akid);
-        let mut skl = self.kid_lookup(&skid);
-        let n = batch.num_rows();
-        let mut out = Out::new(if self.emit == Emit::All { n } else { n / 3 + 16 });
-        let mut rej = Rejects::new();
-        let mut buf = String::with_capacity(64);
+    /// Phase 1 of a batch: validate and parse every row (no lookups).
+    #[allow(clippy::too_many_arguments)]
+    fn parse_rows(
+        &mut self,
+        cols: &Cols<'_>,
+        n: usize,
+        file: &RecordsFile,
+        row_base: u64,
+        rej: &mut Rejects,
+        parsed: &mut Vec<Parsed>,
+    ) {
+        let mut akl = self.kid_lookup(&cols.akid);
+        let mut skl = self.kid_lookup(&cols.skid);
         let run_id = self.run_id.clone();
         for i in 0..n {
             let row = row_base + i as u64;
             let mut reject = |column: &str, error: &str| rej.push(&file.name, row, column, error, &run_id);
-            let Some(ppid_v) = ppid.get(i).filter(|p| !p.is_empty()) else {
+            if cols.ppid.get(i).is_none_or(str::is_empty) {
                 reject("ppid", "missing required value");
                 continue;
-            };
-            let auth_kid = match self.resolve(&mut akl, &akid, i) {
+            }
+            let auth_kid = match self.resolve(&mut akl, &cols.akid, i) {
                 Ok(Some(h)) => h,
                 Ok(None) => {
                     reject("auth_issuer_kid", "missing required value");
@@ -334,7 +376,7 @@ impl<'a> Worker<'a> {
                     continue;
                 }
             };
-            let auth_serial = match aser.get(i).map(SerialKey::parse) {
+            let auth_serial = match cols.aser.get(i).map(SerialKey::parse) {
                 None => {
                     reject("auth_serial", "missing required value");
                     continue;
@@ -345,17 +387,17 @@ impl<'a> Worker<'a> {
                 }
                 Some(Ok(s)) => s,
             };
-            let sign_kid = match self.resolve(&mut skl, &skid, i) {
+            let sign_kid = match self.resolve(&mut skl, &cols.skid, i) {
                 Ok(h) => h,
                 Err(e) => {
                     reject("sign_issuer_kid", e);
                     continue;
                 }
             };
-            let sign = match (sign_kid, sser.get(i)) {
+            let sign = match (sign_kid, cols.sser.get(i)) {
                 (None, None) => None,
                 (Some(k), Some(s)) => match SerialKey::parse(s) {
-                    Ok(serial) => Some(Role { kid: k, serial, not_after: sna.micros(i) }),
+                    Ok(serial) => Some(Role { kid: k, serial, not_after: cols.sna.micros(i) }),
                     Err(e) => {
                         reject("sign_serial", &e.to_string());
                         continue;
@@ -370,98 +412,108 @@ impl<'a> Worker<'a> {
                     continue;
                 }
             };
-            let auth = Role { kid: auth_kid, serial: auth_serial, not_after: ana.micros(i) };
-            let av = judge(self.issuers, auth.kid.slot, auth.serial, auth.not_after, self.at_micros);
-            let sv = sign.as_ref().map(|s| judge(self.issuers, s.kid.slot, s.serial, s.not_after, self.at_micros));
+            let auth = Role { kid: auth_kid, serial: auth_serial, not_after: cols.ana.micros(i) };
+            parsed.push(Parsed { row: i, auth, sign });
+        }
+    }
+
+    fn process_batch(&mut self, batch: &RecordBatch, file: &RecordsFile, row_base: u64) -> Result<(), CheckError> {
+        let col = |k: usize| file.positions.get(k).copied().flatten().map(|p| batch.column(p));
+        let cols = Cols {
+            ppid: StrCol::new(col(0)),
+            luid: StrCol::new(col(1)),
+            akid: StrCol::new(col(2)),
+            aser: StrCol::new(col(3)),
+            ana: TsCol::new(col(4)),
+            skid: StrCol::new(col(5)),
+            sser: StrCol::new(col(6)),
+            sna: TsCol::new(col(7)),
+        };
+        let n = batch.num_rows();
+        let mut rej = Rejects::new();
+        let mut parsed: Vec<Parsed> = Vec::with_capacity(n);
+        self.parse_rows(&cols, n, file, row_base, &mut rej, &mut parsed);
+
+        // Phase 2: locate every serial. A tight loop of independent lookups
+        // lets the CPU overlap their cache misses.
+        let usable = self.issuers.usable_indexes();
+        let locate = |r: &Role| -> u32 {
+            match (r.kid.slot.and_then(|s| usable.get(s).copied().flatten()), &r.serial) {
+                (Some(ix), SerialKey::U64(v)) => {
+                    ix.position_u64(*v).map_or(NOT_LISTED, |p| u32::try_from(p).unwrap_or(NOT_LISTED))
+                }
+                _ => NOT_LISTED,
+            }
+        };
+        let apos: Vec<u32> = parsed.iter().map(|p| locate(&p.auth)).collect();
+        let spos: Vec<u32> = parsed.iter().map(|p| p.sign.as_ref().map_or(NOT_LISTED, &locate)).collect();
+        // Then fetch the revocations of the listed ones, again in a tight loop.
+        let fetch = |pos: u32, r: Option<&Role>| -> Option<crlbatch_index::Revocation> {
+            let r = r?;
+            let ix = r.kid.slot.and_then(|s| usable.get(s).copied().flatten())?;
+            if pos != NOT_LISTED {
+                Some(ix.revocation_at(pos as usize))
+            } else if let SerialKey::Exact(x) = &r.serial {
+                ix.lookup(x)
+            } else {
+                None
+            }
+        };
+        let arev: Vec<Option<crlbatch_index::Revocation>> =
+            parsed.iter().zip(&apos).map(|(p, &pos)| fetch(pos, Some(&p.auth))).collect();
+        let srev: Vec<Option<crlbatch_index::Revocation>> =
+            parsed.iter().zip(&spos).map(|(p, &pos)| fetch(pos, p.sign.as_ref())).collect();
+
+        // Phase 3: verdicts and counts; the identity key of each record
+        // needing attention.
+        let mut verdicts: Vec<(Verdict, Option<Verdict>, Option<bool>)> = Vec::with_capacity(parsed.len());
+        let mut keys: Vec<(usize, u64)> = Vec::new();
+        for (k, p) in parsed.iter().enumerate() {
+            let auth = &p.auth;
+            let ar = arev.get(k).copied().flatten();
+            let sr = srev.get(k).copied().flatten();
+            let av = judge_with(self.issuers, auth.kid.slot, auth.not_after, self.at_micros, |_| ar);
+            let sv = p.sign.as_ref().map(|s| judge_with(self.issuers, s.kid.slot, s.not_after, self.at_micros, |_| sr));
             let b4c = sv.map(|v| match v.status {
                 CertStatus::Unknown => None,
                 _ => Some(v.reason() == Some(Reason::AffiliationChanged)),
             });
             let b4c_true = b4c.flatten() == Some(true);
             self.count(0, auth.kid, &av, false);
-            if let (Some(s), Some(v)) = (&sign, &sv) {
+            if let (Some(s), Some(v)) = (&p.sign, &sv) {
                 self.count(1, s.kid, v, b4c_true);
             }
             self.out.rows_checked += 1;
             self.out.basic_four_changed += u64::from(b4c_true);
-            let attention = av.status != CertStatus::Good || sv.is_some_and(|v| v.status != CertStatus::Good);
-            let mut is_new = false;
-            if attention {
-                self.out.rows_attention += 1;
-                let mut h = KeyHasher::new();
-                h.field(ppid_v.as_bytes());
-                for role in [Some(&auth), sign.as_ref()] {
-                    match role {
-                        Some(r) => {
-                            h.field(self.kids.get(r.kid.id as usize).map_or(&[][..], |k| k.as_bytes()));
-                            match &r.serial {
-                                SerialKey::U64(v) => h.field(&v.to_be_bytes()),
-                                SerialKey::Exact(s) => {
-                                    h.field(&[u8::from(s.is_negative())]);
-                                    h.field(s.magnitude());
-                                }
-                            }
-                        }
-                        None => h.field(b"-"),
-                    }
-                }
-                let key = h.finish();
-                self.flagged.push(key);
-                is_new = !self.previous.contains(&key);
-                self.out.rows_new += u64::from(is_new);
+            if av.status != CertStatus::Good || sv.is_some_and(|v| v.status != CertStatus::Good) {
+                let key = self.record_key(cols.ppid.get(p.row).unwrap_or_default(), auth, p.sign.as_ref());
+                keys.push((k, key));
             }
-            if !(attention || self.emit == Emit::All) {
+            verdicts.push((av, sv, b4c.flatten()));
+        }
+        // Phase 4: was each of them flagged by the previous run? (A tight
+        // loop of independent probes into a large set.)
+        let news: Vec<bool> = keys.iter().map(|(_, key)| !self.previous.contains(key)).collect();
+        self.out.rows_attention += keys.len() as u64;
+        self.out.rows_new += news.iter().filter(|&&n| n).count() as u64;
+        self.flagged.extend(keys.iter().map(|&(_, key)| key));
+
+        // Phase 5: outputs.
+        let mut out = Out::new(if self.emit == Emit::All { parsed.len() } else { keys.len() + 16 });
+        let mut buf = String::with_capacity(64);
+        let mut attention = keys.iter().zip(&news).peekable();
+        for (k, (p, (av, sv, b4c))) in parsed.iter().zip(&verdicts).enumerate() {
+            let is_new = match attention.peek() {
+                Some(&(&(ak, _), &new)) if ak == k => {
+                    attention.next();
+                    Some(new)
+                }
+                _ => None,
+            };
+            if is_new.is_none() && self.emit != Emit::All {
                 continue;
             }
-            // One output row.
-            out.rows += 1;
-            out.ppid.append_value(ppid_v);
-            out.luid.append_option(luid.get(i));
-            out.akid.append_value(self.kids.get(auth.kid.id as usize).map_or("", String::as_str));
-            buf.clear();
-            let _ = write!(buf, "{}", auth.serial.to_serial());
-            out.aser.append_value(&buf);
-            push_verdict(&av, &mut out.ast, &mut out.arsn, &mut out.acode, &mut out.atime, &mut out.ainv);
-            match (&sign, &sv) {
-                (Some(s), Some(v)) => {
-                    out.skid.append_value(self.kids.get(s.kid.id as usize).map_or("", String::as_str));
-                    buf.clear();
-                    let _ = write!(buf, "{}", s.serial.to_serial());
-                    out.sser.append_value(&buf);
-                    push_verdict(v, &mut out.sst, &mut out.srsn, &mut out.scode, &mut out.stime, &mut out.sinv);
-                }
-                _ => {
-                    out.skid.append_null();
-                    out.sser.append_null();
-                    out.sst.append_null();
-                    out.srsn.append_null();
-                    out.scode.append_null();
-                    out.stime.append_null();
-                    out.sinv.append_null();
-                }
-            }
-            out.b4c.append_option(b4c.flatten());
-            out.new.append_value(is_new);
-            let mut detail = String::new();
-            if let Some(w) = av.why {
-                detail = format!(
-                    "auth: {}",
-                    why_text(self.issuers, w, self.kids.get(auth.kid.id as usize).map_or("", String::as_str))
-                );
-            }
-            if let (Some(s), Some(Verdict { why: Some(w), .. })) = (&sign, &sv) {
-                if !detail.is_empty() {
-                    detail.push_str("; ");
-                }
-                detail.push_str("sign: ");
-                detail.push_str(&why_text(
-                    self.issuers,
-                    *w,
-                    self.kids.get(s.kid.id as usize).map_or("", String::as_str),
-                ));
-            }
-            out.detail.append_option((!detail.is_empty()).then_some(detail));
-            out.run.append_value(&self.run_id);
+            self.push_output(&mut out, &mut buf, &cols, p, av, sv.as_ref(), *b4c, is_new.unwrap_or(false));
         }
         let arrow_err = |e: arrow_schema::ArrowError| CheckError::Decode {
             path: file.name.clone(),
@@ -479,6 +531,88 @@ impl<'a> Worker<'a> {
             self.rejects.write(&b)?;
         }
         Ok(())
+    }
+
+    fn kid_text(&self, kid: KidHandle) -> &str {
+        self.kids.get(kid.id as usize).map_or("", String::as_str)
+    }
+
+    /// The identity of a record, for `new_since_previous_run`.
+    fn record_key(&self, ppid: &str, auth: &Role, sign: Option<&Role>) -> u64 {
+        let mut h = KeyHasher::new();
+        h.field(ppid.as_bytes());
+        for role in [Some(auth), sign] {
+            match role {
+                Some(r) => {
+                    h.field(self.kid_text(r.kid).as_bytes());
+                    match &r.serial {
+                        SerialKey::U64(v) => h.field(&v.to_be_bytes()),
+                        SerialKey::Exact(s) => {
+                            h.field(&[u8::from(s.is_negative())]);
+                            h.field(s.magnitude());
+                        }
+                    }
+                }
+                None => h.field(b"-"),
+            }
+        }
+        h.finish()
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn push_output(
+        &self,
+        out: &mut Out,
+        buf: &mut String,
+        cols: &Cols<'_>,
+        p: &Parsed,
+        av: &Verdict,
+        sv: Option<&Verdict>,
+        b4c: Option<bool>,
+        is_new: bool,
+    ) {
+        let i = p.row;
+        out.rows += 1;
+        out.ppid.append_value(cols.ppid.get(i).unwrap_or_default());
+        out.luid.append_option(cols.luid.get(i));
+        out.akid.append_value(self.kid_text(p.auth.kid));
+        buf.clear();
+        let _ = write!(buf, "{}", p.auth.serial.to_serial());
+        out.aser.append_value(&*buf);
+        push_verdict(av, &mut out.ast, &mut out.arsn, &mut out.acode, &mut out.atime, &mut out.ainv);
+        match (&p.sign, sv) {
+            (Some(s), Some(v)) => {
+                out.skid.append_value(self.kid_text(s.kid));
+                buf.clear();
+                let _ = write!(buf, "{}", s.serial.to_serial());
+                out.sser.append_value(&*buf);
+                push_verdict(v, &mut out.sst, &mut out.srsn, &mut out.scode, &mut out.stime, &mut out.sinv);
+            }
+            _ => {
+                out.skid.append_null();
+                out.sser.append_null();
+                out.sst.append_null();
+                out.srsn.append_null();
+                out.scode.append_null();
+                out.stime.append_null();
+                out.sinv.append_null();
+            }
+        }
+        out.b4c.append_option(b4c);
+        out.new.append_value(is_new);
+        let mut detail = String::new();
+        if let Some(w) = av.why {
+            detail = format!("auth: {}", why_text(self.issuers, w, self.kid_text(p.auth.kid)));
+        }
+        if let (Some(s), Some(Verdict { why: Some(w), .. })) = (&p.sign, sv) {
+            if !detail.is_empty() {
+                detail.push_str("; ");
+            }
+            detail.push_str("sign: ");
+            detail.push_str(&why_text(self.issuers, *w, self.kid_text(s.kid)));
+        }
+        out.detail.append_option((!detail.is_empty()).then_some(detail));
+        out.run.append_value(&self.run_id);
     }
 
     fn process_unit(&mut self, file: &RecordsFile, rg: usize) -> Result<(), CheckError> {
@@ -520,9 +654,13 @@ fn push_verdict(
     inv.append_option(v.revocation.and_then(|r| r.invalidity_time).map(secs_to_micros));
 }
 
+/// Distinct key identifiers remembered by a linear scan per batch column.
+const RECENT_KIDS: usize = 8;
+
 /// A per-batch kid decoder.
 struct KidLookup {
     dict: Vec<Option<KidHandle>>,
+    recent: Vec<(String, KidHandle)>,
     cache: HashMap<String, KidHandle>,
 }
 
@@ -581,7 +719,7 @@ pub fn check(
                         rejects_schema: rejects_schema.clone(),
                         kids: Vec::new(),
                         kid_ids: HashMap::new(),
-                        summary: HashMap::new(),
+                        summary: Vec::new(),
                         flagged: Vec::new(),
                         out: CheckOutput::default(),
                     };
@@ -627,8 +765,17 @@ pub fn check(
     for w in workers_ok {
         total.results.extend(w.results.finish()?);
         total.rejects.extend(w.rejects.finish()?);
-        for ((role, kid, status, reason), (n, b)) in w.summary {
-            let kid_hex = w.kids.get(kid as usize).cloned().unwrap_or_default();
+        for (cell, &(n, b)) in w.summary.iter().enumerate() {
+            if n == 0 {
+                continue;
+            }
+            let reason = cell % 12;
+            let status = (cell / 12) % 4;
+            let role = (cell / 48) % 2;
+            let kid = cell / SUMMARY_CELLS_PER_KID;
+            let kid_hex = w.kids.get(kid).cloned().unwrap_or_default();
+            let status = CertStatus::ALL.get(status).copied().unwrap_or(CertStatus::Unknown);
+            let reason = if reason == 11 { None } else { u8::try_from(reason).ok().and_then(Reason::from_code) };
             let e = summary.entry((if role == 0 { "auth" } else { "sign" }, kid_hex, status, reason)).or_insert((0, 0));
             e.0 += n;
             e.1 += b;

@@ -76,4 +76,15 @@ impl Issuers {
     pub fn get(&self, slot: usize) -> Option<&Issuer> {
         self.list.get(slot)
     }
+
+    /// Per slot: the index when it is usable (fresh) at the evaluation time.
+    pub fn usable_indexes(&self) -> Vec<Option<&RevocationIndex>> {
+        self.list
+            .iter()
+            .map(|i| match &i.state {
+                IssuerState::Ready { index, usable: Ok(()) } => Some(index.as_ref()),
+                _ => None,
+            })
+            .collect()
+    }
 }

@@ -128,6 +128,26 @@ pub fn open(path: &Path, root: &Path, spec: &TableSchema) -> Result<RecordsFile,
             }
         }
     }
+    // Read the key identifier columns as dictionaries: a handful of distinct
+    // values, decoded once per batch instead of once per row.
+    let hinted: Vec<arrow_schema::Field> = schema
+        .fields()
+        .iter()
+        .map(|f| {
+            let kid = f.name() == "auth_issuer_kid" || f.name() == "sign_issuer_kid";
+            if kid && matches!(f.data_type(), DataType::Utf8 | DataType::LargeUtf8) {
+                f.as_ref()
+                    .clone()
+                    .with_data_type(DataType::Dictionary(Box::new(DataType::Int32), Box::new(f.data_type().clone())))
+            } else {
+                f.as_ref().clone()
+            }
+        })
+        .collect();
+    let hint = Arc::new(Schema::new_with_metadata(hinted, schema.metadata().clone()));
+    let metadata =
+        ArrowReaderMetadata::try_new(metadata.metadata().clone(), ArrowReaderOptions::new().with_schema(hint))
+            .map_err(|e| CheckError::NotParquet { path: p.clone(), message: e.to_string() })?;
     let projection = ProjectionMask::roots(metadata.parquet_schema(), selected);
     let md = metadata.metadata();
     let rows = u64::try_from(md.file_metadata().num_rows()).unwrap_or(0);

@@ -7,7 +7,7 @@
 //! - `unknown`: anything else, with the reason. Never `good` without proof.
 
 use crlbatch_crl::Reason;
-use crlbatch_index::Revocation;
+use crlbatch_index::{Revocation, RevocationIndex};
 
 use crate::issuers::{IssuerState, Issuers};
 
@@ -113,6 +113,22 @@ pub fn judge(
     not_after: Option<i64>,
     at_micros: i64,
 ) -> Verdict {
+    judge_with(issuers, slot, not_after, at_micros, |index| match serial {
+        SerialKey::U64(v) => index.lookup_u64(v),
+        SerialKey::Exact(ref x) => index.lookup(x),
+    })
+}
+
+/// [`judge`], with the lookup in the issuer's index left to `find` (bulk
+/// callers locate a whole batch of serials first).
+#[inline]
+pub fn judge_with(
+    issuers: &Issuers,
+    slot: Option<usize>,
+    not_after: Option<i64>,
+    at_micros: i64,
+    find: impl FnOnce(&RevocationIndex) -> Option<Revocation>,
+) -> Verdict {
     // RFC 5280 §4.1.2.5: the validity period includes notAfter.
     let expired = not_after.is_some_and(|na| at_micros > na);
     let unknown = |why| {
@@ -127,17 +143,11 @@ pub fn judge(
     match &issuer.state {
         IssuerState::Unusable(_) => unknown(UnknownWhy::Issuer(s)),
         IssuerState::Ready { usable: Err(_), .. } => unknown(UnknownWhy::Issuer(s)),
-        IssuerState::Ready { index, usable: Ok(()) } => {
-            let hit = match serial {
-                SerialKey::U64(v) => index.lookup_u64(v),
-                SerialKey::Exact(ref x) => index.lookup(x),
-            };
-            match hit {
-                Some(r) => Verdict { status: CertStatus::Revoked, revocation: Some(r), why: None },
-                None if expired => Verdict { status: CertStatus::Expired, revocation: None, why: None },
-                None => Verdict { status: CertStatus::Good, revocation: None, why: None },
-            }
-        }
+        IssuerState::Ready { index, usable: Ok(()) } => match find(index) {
+            Some(r) => Verdict { status: CertStatus::Revoked, revocation: Some(r), why: None },
+            None if expired => Verdict { status: CertStatus::Expired, revocation: None, why: None },
+            None => Verdict { status: CertStatus::Good, revocation: None, why: None },
+        },
     }
 }
 

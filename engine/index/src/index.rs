@@ -6,7 +6,7 @@ use roaring::RoaringTreemap;
 use crlbatch_crl::{reason_from_u8, time_from_code, EntryColumns, LongEntry, Reason, Serial, Timestamp, TIME_OVERFLOW};
 
 use crate::meta::IndexMeta;
-use crate::rank::RankDir;
+use crate::rank::RankIndex;
 
 /// What the index says about a listed serial.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,6 +15,14 @@ pub struct Revocation {
     /// `None` when the entry had no reasonCode.
     pub reason: Option<Reason>,
     pub invalidity_time: Option<Timestamp>,
+}
+
+/// In-memory lookup structures derived from the persisted parts.
+#[derive(Debug, Clone)]
+pub(crate) struct Lookup {
+    rank: RankIndex,
+    /// Ranks that have an invalidity date.
+    has_invalidity: roaring::RoaringBitmap,
 }
 
 /// A serial kept off the fast path.
@@ -41,8 +49,9 @@ pub struct RevocationIndex {
     pub(crate) invalidity: Vec<(u32, Timestamp)>,
     /// Long serials, sorted by serial, unique.
     pub(crate) long: Vec<LongRecord>,
-    /// Built on first lookup (the `index` command never needs it).
-    pub(crate) rank: std::sync::OnceLock<RankDir>,
+    /// Lookup structures, built on first lookup (the `index` command never
+    /// needs them).
+    pub(crate) rank: std::sync::OnceLock<Lookup>,
 }
 
 /// The rule applied to a serial listed more than once: the entry with the
@@ -198,13 +207,19 @@ impl RevocationIndex {
         }
     }
 
-    fn rank_dir(&self) -> &RankDir {
-        self.rank.get_or_init(|| RankDir::build(self.members.iter(), usize::try_from(self.members.len()).unwrap_or(0)))
+    fn lookup_dir(&self) -> &Lookup {
+        self.rank.get_or_init(|| {
+            let len = usize::try_from(self.members.len()).unwrap_or(0);
+            let ends = self.members.min().zip(self.members.max());
+            let rank = RankIndex::build(ends, len, self.members.iter());
+            let has_invalidity = self.invalidity.iter().map(|&(r, _)| r).collect();
+            Lookup { rank, has_invalidity }
+        })
     }
 
     /// Build the lookup structures now rather than on the first lookup.
     pub fn prepare(&self) {
-        let _ = self.rank_dir();
+        let _ = self.lookup_dir();
     }
 
     pub fn meta(&self) -> &IndexMeta {
@@ -226,13 +241,27 @@ impl RevocationIndex {
         self.members.contains(serial)
     }
 
+    /// The position of a listed u64 serial (its rank), `None` if not listed.
+    /// With [`RevocationIndex::revocation_at`], lets bulk callers locate a
+    /// whole batch first (independent memory accesses overlap) and fetch
+    /// the few revocations after.
+    #[inline]
+    pub fn position_u64(&self, serial: u64) -> Option<usize> {
+        self.lookup_dir().rank.rank(serial)
+    }
+
+    /// The revocation at a position returned by [`RevocationIndex::position_u64`].
+    #[inline]
+    pub fn revocation_at(&self, position: usize) -> Revocation {
+        self.at_rank(position)
+    }
+
     /// Full lookup of a u64 serial.
     #[inline]
     pub fn lookup_u64(&self, serial: u64) -> Option<Revocation> {
-        if !self.members.contains(serial) {
-            return None;
-        }
-        let rank = self.rank_dir().rank(serial)?;
+        // The rank structure answers membership exactly (it holds every
+        // member); no separate roaring probe.
+        let rank = self.lookup_dir().rank.rank(serial)?;
         Some(self.at_rank(rank))
     }
 
@@ -249,7 +278,7 @@ impl RevocationIndex {
             time_from_code(code)
         };
         let reason = self.reasons.get(rank).copied().and_then(reason_from_u8);
-        let invalidity_time = if self.invalidity.is_empty() {
+        let invalidity_time = if self.invalidity.is_empty() || !self.lookup_dir().has_invalidity.contains(r32) {
             None
         } else {
             self.invalidity
@@ -300,6 +329,8 @@ impl RevocationIndex {
             + self.reasons.len()
             + (self.time_overflow.len() + self.invalidity.len()) * 16
             + self.long.len() * std::mem::size_of::<LongRecord>()
-            + self.rank.get().map_or(0, RankDir::heap_bytes)
+            + self.rank.get().map_or(0, |l| {
+                l.rank.heap_bytes() + usize::try_from(l.has_invalidity.serialized_size() as u64).unwrap_or(0)
+            })
     }
 }

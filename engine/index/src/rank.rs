@@ -20,6 +20,97 @@ enum Buckets {
 /// per bucket in use.
 const DENSE_MAX_RATIO: u64 = 4;
 
+/// Use a dense bitvector when it costs at most this many bits per member
+/// (JPKI-like serials: about 10 bits per member).
+const DENSE_BITS_PER_MEMBER: u64 = 64;
+
+/// Membership and rank for a set of u64 serials, in one structure.
+#[derive(Debug, Clone)]
+pub(crate) enum RankIndex {
+    /// A bitvector over `[min, max]` with a cumulative count per 512 bits:
+    /// membership and rank in two cache lines.
+    Dense(DenseRank),
+    /// Bucketed low bits, for sparse serials (e.g. random 64-bit ones).
+    Sparse(RankDir),
+}
+
+impl RankIndex {
+    /// Build from members in strictly ascending order.
+    pub fn build(first_last: Option<(u64, u64)>, len: usize, sorted: impl Iterator<Item = u64>) -> Self {
+        if let Some((min, max)) = first_last {
+            let span = max - min;
+            if span / DENSE_BITS_PER_MEMBER <= len as u64 {
+                return RankIndex::Dense(DenseRank::build(min, max, sorted));
+            }
+        }
+        RankIndex::Sparse(RankDir::build(sorted, len))
+    }
+
+    #[inline]
+    pub fn rank(&self, x: u64) -> Option<usize> {
+        match self {
+            RankIndex::Dense(d) => d.rank(x),
+            RankIndex::Sparse(s) => s.rank(x),
+        }
+    }
+
+    pub fn heap_bytes(&self) -> usize {
+        match self {
+            RankIndex::Dense(d) => d.words.len() * 8 + d.blocks.len() * 4,
+            RankIndex::Sparse(s) => s.heap_bytes(),
+        }
+    }
+}
+
+/// Words per rank block (8 × 64 bits = one cache line).
+const BLOCK_WORDS: usize = 8;
+
+#[derive(Debug, Clone)]
+pub(crate) struct DenseRank {
+    min: u64,
+    words: Vec<u64>,
+    /// Members before each block of [`BLOCK_WORDS`] words.
+    blocks: Vec<u32>,
+}
+
+impl DenseRank {
+    fn build(min: u64, max: u64, sorted: impl Iterator<Item = u64>) -> Self {
+        let nwords = usize::try_from((max - min) / 64 + 1).unwrap_or(0);
+        let mut words = vec![0u64; nwords.div_ceil(BLOCK_WORDS) * BLOCK_WORDS];
+        for s in sorted {
+            let off = s - min;
+            if let Some(w) = words.get_mut(usize::try_from(off / 64).unwrap_or(usize::MAX)) {
+                *w |= 1u64 << (off % 64);
+            }
+        }
+        let mut blocks = Vec::with_capacity(words.len() / BLOCK_WORDS);
+        let mut acc = 0u32;
+        for chunk in words.chunks(BLOCK_WORDS) {
+            blocks.push(acc);
+            acc += chunk.iter().map(|w| w.count_ones()).sum::<u32>();
+        }
+        DenseRank { min, words, blocks }
+    }
+
+    #[inline]
+    fn rank(&self, x: u64) -> Option<usize> {
+        let off = x.checked_sub(self.min)?;
+        let w = usize::try_from(off / 64).ok()?;
+        let bit = off % 64;
+        let word = *self.words.get(w)?;
+        if word & (1u64 << bit) == 0 {
+            return None;
+        }
+        let b = w / BLOCK_WORDS;
+        let mut r = *self.blocks.get(b)? as usize;
+        for i in b * BLOCK_WORDS..w {
+            r += self.words.get(i).map_or(0, |v| v.count_ones() as usize);
+        }
+        r += (word & ((1u64 << bit) - 1)).count_ones() as usize;
+        Some(r)
+    }
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct RankDir {
     buckets: Buckets,
@@ -98,6 +189,26 @@ impl RankDir {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dense_bitvector_ranks() {
+        let set: Vec<u64> = (0..50_000u64).map(|i| 7_000_000 + i * 9 + (i % 7)).collect();
+        let idx = RankIndex::build(Some((set[0], *set.last().unwrap())), set.len(), set.iter().copied());
+        assert!(matches!(idx, RankIndex::Dense(_)));
+        for (i, &s) in set.iter().enumerate() {
+            assert_eq!(idx.rank(s), Some(i));
+        }
+        for probe in [0, 6_999_999, set[0] + 1, *set.last().unwrap() + 1, u64::MAX] {
+            if set.binary_search(&probe).is_err() {
+                assert_eq!(idx.rank(probe), None, "{probe}");
+            }
+        }
+        let sparse: Vec<u64> = vec![1, 1 << 40, 1 << 50, u64::MAX];
+        let idx = RankIndex::build(Some((1, u64::MAX)), sparse.len(), sparse.iter().copied());
+        assert!(matches!(idx, RankIndex::Sparse(_)));
+        assert_eq!(idx.rank(1 << 50), Some(2));
+        assert_eq!(idx.rank(u64::MAX), Some(3));
+    }
 
     #[test]
     fn ranks_dense_and_sparse() {
