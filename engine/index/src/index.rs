@@ -21,8 +21,8 @@ pub struct Revocation {
 #[derive(Debug, Clone)]
 pub(crate) struct Lookup {
     rank: RankIndex,
-    /// Ranks that have an invalidity date.
-    has_invalidity: roaring::RoaringBitmap,
+    /// One bit per rank: the entry has an invalidity date.
+    has_invalidity: Vec<u64>,
 }
 
 /// A serial kept off the fast path.
@@ -212,7 +212,12 @@ impl RevocationIndex {
             let len = usize::try_from(self.members.len()).unwrap_or(0);
             let ends = self.members.min().zip(self.members.max());
             let rank = RankIndex::build(ends, len, self.members.iter());
-            let has_invalidity = self.invalidity.iter().map(|&(r, _)| r).collect();
+            let mut has_invalidity = vec![0u64; len.div_ceil(64)];
+            for &(r, _) in &self.invalidity {
+                if let Some(w) = has_invalidity.get_mut(r as usize / 64) {
+                    *w |= 1u64 << (r % 64);
+                }
+            }
             Lookup { rank, has_invalidity }
         })
     }
@@ -278,7 +283,8 @@ impl RevocationIndex {
             time_from_code(code)
         };
         let reason = self.reasons.get(rank).copied().and_then(reason_from_u8);
-        let invalidity_time = if self.invalidity.is_empty() || !self.lookup_dir().has_invalidity.contains(r32) {
+        let flagged = self.lookup_dir().has_invalidity.get(rank / 64).is_some_and(|w| w & (1u64 << (rank % 64)) != 0);
+        let invalidity_time = if self.invalidity.is_empty() || !flagged {
             None
         } else {
             self.invalidity
@@ -330,7 +336,7 @@ impl RevocationIndex {
             + (self.time_overflow.len() + self.invalidity.len()) * 16
             + self.long.len() * std::mem::size_of::<LongRecord>()
             + self.rank.get().map_or(0, |l| {
-                l.rank.heap_bytes() + usize::try_from(l.has_invalidity.serialized_size() as u64).unwrap_or(0)
+                l.rank.heap_bytes() + l.has_invalidity.len() * 8
             })
     }
 }
