@@ -111,6 +111,7 @@ struct Worker<'a> {
     summary: Vec<(u64, u64)>,
     flagged: Vec<u64>,
     out: CheckOutput,
+    scratch: Scratch,
 }
 
 /// Output columns of one batch.
@@ -260,6 +261,32 @@ struct Cols<'a> {
     skid: StrCol<'a>,
     sser: StrCol<'a>,
     sna: TsCol<'a>,
+}
+
+/// Per-batch buffers, kept by the worker between batches.
+#[derive(Default)]
+struct Scratch {
+    parsed: Vec<Parsed>,
+    apos: Vec<u32>,
+    spos: Vec<u32>,
+    arev: Vec<Option<crlbatch_index::Revocation>>,
+    srev: Vec<Option<crlbatch_index::Revocation>>,
+    verdicts: Vec<(Verdict, Option<Verdict>, Option<bool>)>,
+    keys: Vec<(usize, u64)>,
+    news: Vec<bool>,
+}
+
+impl Scratch {
+    fn clear(&mut self) {
+        self.parsed.clear();
+        self.apos.clear();
+        self.spos.clear();
+        self.arev.clear();
+        self.srev.clear();
+        self.verdicts.clear();
+        self.keys.clear();
+        self.news.clear();
+    }
 }
 
 /// A record that passed validation.
@@ -431,8 +458,12 @@ impl<'a> Worker<'a> {
         };
         let n = batch.num_rows();
         let mut rej = Rejects::new();
-        let mut parsed: Vec<Parsed> = Vec::with_capacity(n);
-        self.parse_rows(&cols, n, file, row_base, &mut rej, &mut parsed);
+        // Scratch buffers are reused across batches: fresh ones of this size
+        // would be new mappings, each page faulted in and cleared.
+        let mut sc = std::mem::take(&mut self.scratch);
+        sc.clear();
+        let Scratch { parsed, apos, spos, arev, srev, verdicts, keys, news } = &mut sc;
+        self.parse_rows(&cols, n, file, row_base, &mut rej, parsed);
 
         // Phase 2: locate every serial. A tight loop of independent lookups
         // lets the CPU overlap their cache misses.
@@ -445,8 +476,8 @@ impl<'a> Worker<'a> {
                 _ => NOT_LISTED,
             }
         };
-        let apos: Vec<u32> = parsed.iter().map(|p| locate(&p.auth)).collect();
-        let spos: Vec<u32> = parsed.iter().map(|p| p.sign.as_ref().map_or(NOT_LISTED, &locate)).collect();
+        apos.extend(parsed.iter().map(|p| locate(&p.auth)));
+        spos.extend(parsed.iter().map(|p| p.sign.as_ref().map_or(NOT_LISTED, &locate)));
         // Then fetch the revocations of the listed ones, again in a tight loop.
         let fetch = |pos: u32, r: Option<&Role>| -> Option<crlbatch_index::Revocation> {
             let r = r?;
@@ -459,15 +490,11 @@ impl<'a> Worker<'a> {
                 None
             }
         };
-        let arev: Vec<Option<crlbatch_index::Revocation>> =
-            parsed.iter().zip(&apos).map(|(p, &pos)| fetch(pos, Some(&p.auth))).collect();
-        let srev: Vec<Option<crlbatch_index::Revocation>> =
-            parsed.iter().zip(&spos).map(|(p, &pos)| fetch(pos, p.sign.as_ref())).collect();
+        arev.extend(parsed.iter().zip(apos.iter()).map(|(p, &pos)| fetch(pos, Some(&p.auth))));
+        srev.extend(parsed.iter().zip(spos.iter()).map(|(p, &pos)| fetch(pos, p.sign.as_ref())));
 
         // Phase 3: verdicts and counts; the identity key of each record
         // needing attention.
-        let mut verdicts: Vec<(Verdict, Option<Verdict>, Option<bool>)> = Vec::with_capacity(parsed.len());
-        let mut keys: Vec<(usize, u64)> = Vec::new();
         for (k, p) in parsed.iter().enumerate() {
             let auth = &p.auth;
             let ar = arev.get(k).copied().flatten();
@@ -493,7 +520,7 @@ impl<'a> Worker<'a> {
         }
         // Phase 4: was each of them flagged by the previous run? (A tight
         // loop of independent probes into a large set.)
-        let news: Vec<bool> = keys.iter().map(|(_, key)| !self.previous.contains(key)).collect();
+        news.extend(keys.iter().map(|(_, key)| !self.previous.contains(key)));
         self.out.rows_attention += keys.len() as u64;
         self.out.rows_new += news.iter().filter(|&&n| n).count() as u64;
         self.flagged.extend(keys.iter().map(|&(_, key)| key));
@@ -501,8 +528,8 @@ impl<'a> Worker<'a> {
         // Phase 5: outputs.
         let mut out = Out::new(if self.emit == Emit::All { parsed.len() } else { keys.len() + 16 });
         let mut buf = String::with_capacity(64);
-        let mut attention = keys.iter().zip(&news).peekable();
-        for (k, (p, (av, sv, b4c))) in parsed.iter().zip(&verdicts).enumerate() {
+        let mut attention = keys.iter().zip(news.iter()).peekable();
+        for (k, (p, (av, sv, b4c))) in parsed.iter().zip(verdicts.iter()).enumerate() {
             let is_new = match attention.peek() {
                 Some(&(&(ak, _), &new)) if ak == k => {
                     attention.next();
@@ -515,6 +542,7 @@ impl<'a> Worker<'a> {
             }
             self.push_output(&mut out, &mut buf, &cols, p, av, sv.as_ref(), *b4c, is_new.unwrap_or(false));
         }
+        self.scratch = sc;
         let arrow_err = |e: arrow_schema::ArrowError| CheckError::Decode {
             path: file.name.clone(),
             row_group: 0,
@@ -722,6 +750,7 @@ pub fn check(
                         summary: Vec::new(),
                         flagged: Vec::new(),
                         out: CheckOutput::default(),
+                        scratch: Scratch::default(),
                     };
                     loop {
                         if abort.load(Ordering::Relaxed) {

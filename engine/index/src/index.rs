@@ -17,12 +17,15 @@ pub struct Revocation {
     pub invalidity_time: Option<Timestamp>,
 }
 
+/// The invalidity flag in a packed entry.
+const PACKED_HAS_INVALIDITY: u64 = 1 << 40;
+
 /// In-memory lookup structures derived from the persisted parts.
 #[derive(Debug, Clone)]
 pub(crate) struct Lookup {
     rank: RankIndex,
-    /// One bit per rank: the entry has an invalidity date.
-    has_invalidity: Vec<u64>,
+    /// Per rank: time code, reason and an invalidity flag (see `lookup_dir`).
+    packed: Vec<u64>,
 }
 
 /// A serial kept off the fast path.
@@ -212,13 +215,15 @@ impl RevocationIndex {
             let len = usize::try_from(self.members.len()).unwrap_or(0);
             let ends = self.members.min().zip(self.members.max());
             let rank = RankIndex::build(ends, len, self.members.iter());
-            let mut has_invalidity = vec![0u64; len.div_ceil(64)];
+            // time code | reason << 32 | has invalidity << 40: one load per hit.
+            let mut packed: Vec<u64> =
+                self.times.iter().zip(&self.reasons).map(|(&t, &r)| u64::from(t) | (u64::from(r) << 32)).collect();
             for &(r, _) in &self.invalidity {
-                if let Some(w) = has_invalidity.get_mut(r as usize / 64) {
-                    *w |= 1u64 << (r % 64);
+                if let Some(p) = packed.get_mut(r as usize) {
+                    *p |= PACKED_HAS_INVALIDITY;
                 }
             }
-            Lookup { rank, has_invalidity }
+            Lookup { rank, packed }
         })
     }
 
@@ -272,7 +277,8 @@ impl RevocationIndex {
 
     fn at_rank(&self, rank: usize) -> Revocation {
         let r32 = u32::try_from(rank).unwrap_or(u32::MAX);
-        let code = self.times.get(rank).copied().unwrap_or(TIME_OVERFLOW);
+        let packed = self.lookup_dir().packed.get(rank).copied().unwrap_or(u64::from(TIME_OVERFLOW));
+        let code = (packed & 0xffff_ffff) as u32;
         let revocation_time = if code == TIME_OVERFLOW {
             self.time_overflow
                 .binary_search_by_key(&r32, |&(k, _)| k)
@@ -282,9 +288,8 @@ impl RevocationIndex {
         } else {
             time_from_code(code)
         };
-        let reason = self.reasons.get(rank).copied().and_then(reason_from_u8);
-        let flagged = self.lookup_dir().has_invalidity.get(rank / 64).is_some_and(|w| w & (1u64 << (rank % 64)) != 0);
-        let invalidity_time = if self.invalidity.is_empty() || !flagged {
+        let reason = reason_from_u8(((packed >> 32) & 0xff) as u8);
+        let invalidity_time = if packed & PACKED_HAS_INVALIDITY == 0 {
             None
         } else {
             self.invalidity
@@ -335,8 +340,6 @@ impl RevocationIndex {
             + self.reasons.len()
             + (self.time_overflow.len() + self.invalidity.len()) * 16
             + self.long.len() * std::mem::size_of::<LongRecord>()
-            + self.rank.get().map_or(0, |l| {
-                l.rank.heap_bytes() + l.has_invalidity.len() * 8
-            })
+            + self.rank.get().map_or(0, |l| l.rank.heap_bytes() + l.packed.len() * 8)
     }
 }

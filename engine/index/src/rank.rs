@@ -56,58 +56,67 @@ impl RankIndex {
 
     pub fn heap_bytes(&self) -> usize {
         match self {
-            RankIndex::Dense(d) => d.words.len() * 8 + d.blocks.len() * 4,
+            RankIndex::Dense(d) => d.lines.len() * 8,
             RankIndex::Sparse(s) => s.heap_bytes(),
         }
     }
 }
 
-/// Words per rank block (8 × 64 bits = one cache line).
-const BLOCK_WORDS: usize = 8;
+/// Each 64-byte line holds a cumulative count and 7 words of bits, so a
+/// membership test and a rank touch one cache line.
+const LINE_WORDS: usize = 8;
+const BITS_PER_LINE: u64 = 64 * (LINE_WORDS as u64 - 1);
 
 #[derive(Debug, Clone)]
 pub(crate) struct DenseRank {
     min: u64,
-    words: Vec<u64>,
-    /// Members before each block of [`BLOCK_WORDS`] words.
-    blocks: Vec<u32>,
+    /// Per line: word 0 = members before this line, words 1..8 = bits.
+    lines: Vec<u64>,
 }
 
 impl DenseRank {
     fn build(min: u64, max: u64, sorted: impl Iterator<Item = u64>) -> Self {
-        let nwords = usize::try_from((max - min) / 64 + 1).unwrap_or(0);
-        let mut words = vec![0u64; nwords.div_ceil(BLOCK_WORDS) * BLOCK_WORDS];
+        let nlines = usize::try_from((max - min) / BITS_PER_LINE + 1).unwrap_or(0);
+        let mut lines = vec![0u64; nlines * LINE_WORDS];
         for s in sorted {
             let off = s - min;
-            if let Some(w) = words.get_mut(usize::try_from(off / 64).unwrap_or(usize::MAX)) {
-                *w |= 1u64 << (off % 64);
+            let line = usize::try_from(off / BITS_PER_LINE).unwrap_or(usize::MAX);
+            let bit = off % BITS_PER_LINE;
+            let w = line.saturating_mul(LINE_WORDS) + 1 + usize::try_from(bit / 64).unwrap_or(0);
+            if let Some(word) = lines.get_mut(w) {
+                *word |= 1u64 << (bit % 64);
             }
         }
-        let mut blocks = Vec::with_capacity(words.len() / BLOCK_WORDS);
-        let mut acc = 0u32;
-        for chunk in words.chunks(BLOCK_WORDS) {
-            blocks.push(acc);
-            acc += chunk.iter().map(|w| w.count_ones()).sum::<u32>();
+        let mut acc = 0u64;
+        for line in lines.chunks_mut(LINE_WORDS) {
+            let (count, bits) = line.split_at_mut(1);
+            if let Some(c) = count.first_mut() {
+                *c = acc;
+            }
+            acc += bits.iter().map(|w| u64::from(w.count_ones())).sum::<u64>();
         }
-        DenseRank { min, words, blocks }
+        DenseRank { min, lines }
     }
 
     #[inline]
     fn rank(&self, x: u64) -> Option<usize> {
         let off = x.checked_sub(self.min)?;
-        let w = usize::try_from(off / 64).ok()?;
-        let bit = off % 64;
-        let word = *self.words.get(w)?;
-        if word & (1u64 << bit) == 0 {
+        let line = usize::try_from(off / BITS_PER_LINE).ok()?;
+        let bit = off % BITS_PER_LINE;
+        let base = line.checked_mul(LINE_WORDS)?;
+        let l = self.lines.get(base..base + LINE_WORDS)?;
+        let wi = 1 + usize::try_from(bit / 64).ok()?;
+        let word = *l.get(wi)?;
+        let b = bit % 64;
+        if word & (1u64 << b) == 0 {
             return None;
         }
-        let b = w / BLOCK_WORDS;
-        let mut r = *self.blocks.get(b)? as usize;
-        for i in b * BLOCK_WORDS..w {
-            r += self.words.get(i).map_or(0, |v| v.count_ones() as usize);
+        let mut r = *l.first()?;
+        for w in l.get(1..wi)? {
+            r += u64::from(w.count_ones());
         }
-        r += (word & ((1u64 << bit) - 1)).count_ones() as usize;
-        Some(r)
+        r += u64::from((word & ((1u64 << b) - 1)).count_ones());
+        usize::try_from(r).ok()
     }
 }
 

@@ -113,14 +113,17 @@ pub fn run_date(at: Timestamp, tz: chrono_tz::Tz) -> String {
     }
 }
 
+/// A CA's index (if any), how it was obtained, and why it is degraded.
+type Obtained = (Option<RevocationIndex>, IndexSource, Option<String>);
+
 /// Obtain the index of one CA: reuse, build, or keep the last good one.
 fn obtain_index(
     ca: &JobCa,
     state: &State,
     at: Timestamp,
     opts: &ParseOptions,
-    log: &dyn Fn(&str),
-) -> Result<(Option<RevocationIndex>, IndexSource, Option<String>), JobError> {
+    log: &(dyn Fn(&str) + Sync),
+) -> Result<Obtained, JobError> {
     let kid = ca.cert.kid_hex();
     let ca_sha = crlbatch_crl::hex(&ca.cert.sha256);
     let stored = state.load(&kid);
@@ -206,7 +209,7 @@ fn clean_staging(staging_root: &Path) {
 }
 
 /// Run a job once.
-pub fn run(job: &Job, opts: &RunOptions, log: &dyn Fn(&str)) -> Result<RunReport, JobError> {
+pub fn run(job: &Job, opts: &RunOptions, log: &(dyn Fn(&str) + Sync)) -> Result<RunReport, JobError> {
     let t0 = Instant::now();
     let started = Timestamp::now();
     let run_id = make_run_id(started);
@@ -225,8 +228,22 @@ pub fn run(job: &Job, opts: &RunOptions, log: &dyn Fn(&str)) -> Result<RunReport
     let mut issuers = Issuers::new();
     let mut reports = Vec::new();
     let mut worst = EXIT_OK;
-    for ca in &job.cas {
-        let (index, source, mut detail) = obtain_index(ca, &state, opts.at, &parse_opts, log)?;
+    // CAs are independent: obtain their indexes concurrently (hashing or
+    // parsing one CRL does not wait for another).
+    let obtained: Vec<Result<Obtained, JobError>> = std::thread::scope(|s| {
+        let handles: Vec<_> =
+            job.cas.iter().map(|ca| s.spawn(|| obtain_index(ca, &state, opts.at, &parse_opts, log))).collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(JobError::State { path: "ca".into(), message: "indexing thread panicked".into() })
+                })
+            })
+            .collect()
+    });
+    for (ca, got) in job.cas.iter().zip(obtained) {
+        let (index, source, mut detail) = got?;
         let kid = ca.cert.kid_hex();
         let mut report = IssuerReport {
             name: ca.name.clone(),
