@@ -245,6 +245,18 @@ fn secs_to_micros(t: Timestamp) -> i64 {
     t.0.saturating_mul(1_000_000)
 }
 
+/// Result columns whose values are nearly all distinct.
+const UNIQUE_RESULT_COLUMNS: [&str; 8] = [
+    "ppid",
+    "local_user_id",
+    "auth_serial",
+    "sign_serial",
+    "auth_revocation_time",
+    "sign_revocation_time",
+    "auth_invalidity_time",
+    "sign_invalidity_time",
+];
+
 /// Position value meaning "not listed".
 const NOT_LISTED: u32 = u32::MAX;
 

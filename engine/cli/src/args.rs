@@ -37,6 +37,19 @@ pub enum Command {
     Run(RunArgs),
     /// Check a job file (syntax, unknown keys, CA certificates, paths) without running it.
     Validate(ValidateArgs),
+    /// Write every revoked serial of the indexes in a folder to Parquet (schemas/revoked.schema.json).
+    Export(ExportArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = exit::TABLE)]
+pub struct ExportArgs {
+    /// Index folder (written by `crlbatch index`, or a job's `_state/`).
+    #[arg(long, value_name = "DIR")]
+    pub index: PathBuf,
+    /// The Parquet file to write (replaced atomically).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
 }
 
 /// Which records go to results.

@@ -11,6 +11,7 @@ use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::WriterProperties;
+use parquet::schema::types::ColumnPath;
 
 use crate::atomic;
 use crate::error::WriteError;
@@ -40,6 +41,8 @@ pub struct DatasetWriter {
     kv: Vec<KeyValue>,
     /// Distinguishes the part files of several writers into one folder.
     prefix: String,
+    /// Columns written without dictionary encoding.
+    unique_columns: Vec<String>,
     next_part: usize,
     current: Option<(ArrowWriter<std::fs::File>, PathBuf, u64)>,
     done: Vec<PartFile>,
@@ -81,11 +84,16 @@ impl DatasetWriter {
 
     fn props(&self) -> Result<WriterProperties, WriteError> {
         let level = ZstdLevel::try_new(ZSTD_LEVEL).map_err(|e| WriteError::Schema(e.to_string()))?;
-        Ok(WriterProperties::builder()
+        let mut b = WriterProperties::builder()
             .set_compression(Compression::ZSTD(level))
             .set_max_row_group_row_count(Some(MAX_ROW_GROUP_ROWS))
-            .set_key_value_metadata(Some(self.kv.clone()))
-            .build())
+            .set_key_value_metadata(Some(self.kv.clone()));
+        // Near-unique columns: a dictionary would be built, hashed into and
+        // then abandoned for plain encoding; skip it.
+        for name in &self.unique_columns {
+            b = b.set_column_dictionary_enabled(ColumnPath::from(name.as_str()), false);
+        }
+        Ok(b.build())
     }
 
     fn open(&mut self) -> Result<(), WriteError> {

@@ -43,6 +43,7 @@ pub const RECORDS_JSON: &str = include_str!("../../../schemas/records.schema.jso
 pub const RESULTS_JSON: &str = include_str!("../../../schemas/results.schema.json");
 pub const SUMMARY_JSON: &str = include_str!("../../../schemas/summary.schema.json");
 pub const REJECTS_JSON: &str = include_str!("../../../schemas/rejects.schema.json");
+pub const REVOKED_JSON: &str = include_str!("../../../schemas/revoked.schema.json");
 
 impl TableSchema {
     pub fn parse(json: &str) -> Result<Self, WriteError> {
@@ -63,6 +64,10 @@ impl TableSchema {
 
     pub fn rejects() -> Result<Self, WriteError> {
         Self::parse(REJECTS_JSON)
+    }
+
+    pub fn revoked() -> Result<Self, WriteError> {
+        Self::parse(REVOKED_JSON)
     }
 
     pub fn column(&self, name: &str) -> Option<&ColumnSpec> {

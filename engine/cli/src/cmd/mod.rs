@@ -2,6 +2,7 @@
 //! runs the library crates.
 
 pub mod diff;
+pub mod export;
 pub mod gen;
 pub mod index;
 pub mod inspect;

@@ -1,0 +1,231 @@
+#!/usr/bin/env python3
+"""The comparison harness: crlbatch against its peers, in one run, on the
+same generated files. Whole processes, wall time and peak RSS from
+/usr/bin/time, median of several runs, warm page cache.
+
+    python3 benches/run.py            # 1M and 10M (about 10 minutes)
+    python3 benches/run.py --quick    # 1M only (about 2 minutes)
+
+Inputs are generated with `crlbatch gen` into benches/cache/ (reused when
+present). Results are printed and written to benches/RESULTS.md.
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+CACHE = os.path.join(HERE, "cache")
+TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.expanduser("~/.cache/crlbatch/target"))
+BIN = os.path.join(TARGET, "release", "crlbatch")
+AT = "2026-11-26T03:00:00Z"
+
+
+def sh(cmd, **kw):
+    return subprocess.run(cmd, check=True, text=True, capture_output=True, **kw)
+
+
+def ensure_tools():
+    env = dict(os.environ, CARGO_TARGET_DIR=TARGET)
+    subprocess.run(["cargo", "build", "--release", "--quiet", "-p", "crlbatch"], check=True, cwd=ROOT, env=env)
+    try:
+        import cryptography  # noqa: F401
+        import duckdb  # noqa: F401
+    except ImportError:
+        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "cryptography", "duckdb", "pyarrow"], check=True)
+    if not shutil.which("openssl"):
+        sys.exit("openssl is required (apt-get install openssl)")
+    if not os.path.exists("/usr/bin/time"):
+        sys.exit("/usr/bin/time is required (apt-get install time)")
+
+
+def measure(cmd, runs, warm=None):
+    """Median wall seconds and median peak RSS (MB) of `cmd` over `runs` runs."""
+    walls, rss = [], []
+    for _ in range(runs):
+        if warm:
+            for f in warm:
+                with open(f, "rb") as fh:
+                    while fh.read(1 << 24):
+                        pass
+        r = subprocess.run(["/usr/bin/time", "-f", "%e %M"] + cmd, capture_output=True, text=True)
+        if r.returncode not in (0,):
+            raise SystemExit(f"failed ({r.returncode}): {' '.join(cmd)}\n{r.stderr[-2000:]}")
+        wall, kb = r.stderr.strip().splitlines()[-1].split()
+        walls.append(float(wall))
+        rss.append(int(kb) / 1024)
+    return statistics.median(walls), statistics.median(rss)
+
+
+def gen_crl(n):
+    d = os.path.join(CACHE, f"crl-{n}")
+    if not os.path.exists(os.path.join(d, "gen.json")):
+        sh([BIN, "gen", "--out", d, "--entries", str(n), "--only", "sign-2023"])
+    crl = os.path.join(d, "crl", "sign-2023.crl")
+    ca = os.path.join(d, "ca", "sign-2023.der")
+    pem = os.path.join(d, "ca", "sign-2023.pem")
+    if not os.path.exists(pem):
+        sh(["openssl", "x509", "-inform", "DER", "-in", ca, "-out", pem])
+    return crl, ca, pem
+
+
+def gen_records(n):
+    d = os.path.join(CACHE, f"check-{n}")
+    if not os.path.exists(os.path.join(d, "gen.json")):
+        sh([BIN, "gen", "--out", d, "--entries", str(n // 2), "--only", "sign-2023", "--only", "auth-2023",
+            "--records", str(n), "--record-files", "8"])
+    with open(os.path.join(d, "job.toml"), "w") as f:
+        f.write(
+            'name = "bench"\n'
+            '[[ca]]\ncert = "ca/sign-2023.der"\ncrl = ["crl/sign-2023.crl"]\n'
+            '[[ca]]\ncert = "ca/auth-2023.der"\ncrl = ["crl/auth-2023.crl"]\n'
+            '[input]\nrecords = "records"\n[output]\ndir = "out"\n'
+        )
+    return d
+
+
+def human(n):
+    return f"{n // 1_000_000}M" if n >= 1_000_000 else str(n)
+
+
+def ingest_rows(n, runs, slow_runs):
+    crl, ca, pem = gen_crl(n)
+    size = os.path.getsize(crl)
+    out = tempfile.mkdtemp(prefix="crlbatch-bench-")
+    rows = []
+    tools = [
+        ("openssl dgst -sha256 (floor)", ["openssl", "dgst", "-sha256", crl], runs),
+        ("crlbatch index (verify+parse+build+persist, file SHA-256)",
+         [BIN, "index", "--ca", ca, "--crl", crl, "--out", out, "--at", AT], runs),
+        ("crlbatch index --file-digest skip (verify+parse+build+persist)",
+         [BIN, "index", "--ca", ca, "--crl", crl, "--out", out, "--at", AT, "--file-digest", "skip"], runs),
+        ("openssl crl -noout (parse)", ["openssl", "crl", "-inform", "DER", "-in", crl, "-noout"], slow_runs),
+        ("openssl crl -noout -CAfile (parse+verify)",
+         ["openssl", "crl", "-inform", "DER", "-in", crl, "-noout", "-CAfile", pem], slow_runs),
+        ("pyca/cryptography load+verify+iterate", [sys.executable, os.path.join(HERE, "pyca_crl.py"), crl, ca], slow_runs),
+    ]
+    results = {}
+    for name, cmd, r in tools:
+        results[name] = measure(cmd, r, warm=[crl])
+        print(f"  {human(n)} {name}: {results[name][0]:.3f} s, {results[name][1]:.0f} MB", flush=True)
+    idx = [f for f in os.listdir(out) if f.endswith(".crlidx")][0]
+    idx_bytes = os.path.getsize(os.path.join(out, idx))
+    base = results["crlbatch index --file-digest skip (verify+parse+build+persist)"][0]
+    for name, (wall, rss) in results.items():
+        rows.append((f"ingest {human(n)} ({size / 1e6:.0f} MB)", name, wall, rss, wall / base))
+    shutil.rmtree(out)
+    return rows, {"entries": n, "crl_bytes": size, "index_bytes": idx_bytes, "index_bytes_per_entry": idx_bytes / n}
+
+
+def check_rows(n, runs):
+    d = gen_records(n)
+    job = os.path.join(d, "job.toml")
+    records = os.path.join(d, "records", "*.parquet")
+    warm = [os.path.join(d, "records", f) for f in os.listdir(os.path.join(d, "records"))]
+    # Build the index state once (not timed): the target is the check with the index built.
+    sh([BIN, "run", job, "--at", AT])
+    crl_wall, crl_rss = measure([BIN, "run", job, "--at", AT], runs, warm=warm)
+    manifest = json.load(open(os.path.join(d, "out", "_manifest.json")))
+    check_secs = manifest["timings"]["check"]
+    revoked = os.path.join(d, "revoked.parquet")
+    sh([BIN, "export", "--index", os.path.join(d, "out", "_state"), "--out", revoked])
+    tmp = tempfile.mkdtemp(prefix="crlbatch-bench-")
+    duck = measure([sys.executable, os.path.join(HERE, "duckdb_check.py"), records, revoked, os.path.join(tmp, "flagged.parquet"), AT, "2"],
+                   runs, warm=warm + [revoked])
+    rows = [
+        (f"check {human(n)} records", "crlbatch run (index built; whole process)", crl_wall, crl_rss, 1.0),
+        (f"check {human(n)} records", "DuckDB join from Parquet (records + exported revoked serials)", duck[0], duck[1], duck[0] / crl_wall),
+    ]
+    pairs = [f"{m['kid']}={os.path.join(d, m['crls'][0]['source'])}" if not os.path.isabs(m['crls'][0]['source']) else f"{m['kid']}={m['crls'][0]['source']}"
+             for m in manifest["issuers"]]
+    dump = measure(["bash", os.path.join(HERE, "openssl_dump_check.sh"), tmp, AT, records] + pairs, 1, warm=warm)
+    rows.append((f"check {human(n)} records", "openssl crl -text → awk → CSV, then the same DuckDB join", dump[0], dump[1], dump[0] / crl_wall))
+    shutil.rmtree(tmp)
+    return rows, {"records": n, "check_phase_seconds": check_secs, "records_per_second_check_phase": n / check_secs,
+                  "records_per_second_whole_process": n / crl_wall, "attention": manifest["counts"]["attention"]}
+
+
+def lookups():
+    env = dict(os.environ, CARGO_TARGET_DIR=TARGET)
+    r = subprocess.run(["cargo", "bench", "--quiet", "-p", "crlbatch-index", "--bench", "lookup"], cwd=ROOT, env=env,
+                       capture_output=True, text=True, check=True)
+    return dict(line.split() for line in r.stdout.strip().splitlines())
+
+
+def machine():
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
+    mem = next((int(l.split()[1]) // (1024 * 1024) for l in open("/proc/meminfo") if l.startswith("MemTotal")), 0)
+    versions = {
+        "crlbatch": sh([BIN, "--version"]).stdout.strip().removeprefix("crlbatch "),
+        "openssl": sh(["openssl", "version"]).stdout.strip(),
+        "python": platform.python_version(),
+    }
+    import cryptography
+    import duckdb
+    versions["cryptography"] = cryptography.__version__
+    versions["duckdb"] = duckdb.__version__
+    return f"{os.cpu_count()} cores, {mem} GiB, {cpu}", versions
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="1M sizes only")
+    ap.add_argument("--runs", type=int, default=3)
+    args = ap.parse_args()
+    os.makedirs(CACHE, exist_ok=True)
+    ensure_tools()
+    sizes = [1_000_000] if args.quick else [1_000_000, 10_000_000]
+    rows, facts = [], {"ingest": [], "check": []}
+    for n in sizes:
+        print(f"ingest {human(n)}", flush=True)
+        r, f = ingest_rows(n, args.runs, 1 if n >= 10_000_000 else args.runs)
+        rows += r
+        facts["ingest"].append(f)
+    for n in sizes:
+        print(f"check {human(n)}", flush=True)
+        r, f = check_rows(n, args.runs)
+        rows += r
+        facts["check"].append(f)
+    lk = lookups()
+    mach, versions = machine()
+    date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    cmd = "python3 benches/run.py" + (" --quick" if args.quick else "")
+    lines = [
+        "# Benchmark results",
+        "",
+        f"- date: {date}",
+        f"- machine: {mach}",
+        "- versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()),
+        f"- command: `{cmd}` (whole processes, /usr/bin/time, median of {args.runs} runs; "
+        "the slow peers at 10M: 1 run; warm page cache)",
+        "",
+        "| workload | tool | wall (s) | peak RSS (MB) | ratio to crlbatch |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for w, name, wall, rss, ratio in rows:
+        lines.append(f"| {w} | {name} | {wall:.3f} | {rss:.0f} | {ratio:.2f} |")
+    lines += ["", "Ratios: the ingest rows are relative to `crlbatch index --file-digest skip`, the check rows to `crlbatch run`.", ""]
+    for f in facts["ingest"]:
+        lines.append(f"- index at {human(f['entries'])} entries: {f['index_bytes']} bytes, "
+                     f"{f['index_bytes_per_entry']:.2f} bytes per entry (CRL {f['crl_bytes']} bytes)")
+    for f in facts["check"]:
+        lines.append(f"- check at {human(f['records'])} records: check phase {f['check_phase_seconds']:.2f} s "
+                     f"({f['records_per_second_check_phase'] / 1e6:.2f} M records/s), whole process "
+                     f"{f['records_per_second_whole_process'] / 1e6:.2f} M records/s; {f['attention']} records need attention")
+    lines.append("- index lookups, one core, 10M entries, random probes (`cargo bench -p crlbatch-index --bench lookup`): "
+                 + ", ".join(f"{k} {int(v) / 1e6:.1f} M/s" for k, v in lk.items() if k != "entries"))
+    text = "\n".join(lines) + "\n"
+    print(text)
+    with open(os.path.join(HERE, "RESULTS.md"), "w") as f:
+        f.write(text)
+
+
+if __name__ == "__main__":
+    main()
