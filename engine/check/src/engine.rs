@@ -747,7 +747,8 @@ pub fn check(
                             results_spec.schema_version,
                             &cfg.run_id,
                             &prefix,
-                        )?,
+                        )?
+                        .with_unique_columns(&UNIQUE_RESULT_COLUMNS),
                         rejects: DatasetWriter::new(
                             rejects_dir,
                             rejects_schema.clone(),

@@ -11,7 +11,13 @@
 //! `cargo bench -p crlbatch-index --bench lookup [-- N]` (N default 10,000,000).
 //! Prints one line per measurement: `name lookups_per_second`. Median of 5.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::cast_possible_truncation, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::indexing_slicing
+)]
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -44,9 +50,16 @@ fn main() {
         cols.reasons.push(Reason::AffiliationChanged.code());
     }
     let span = s - base;
-    let longs: Vec<Serial> = (0..10_000u32).map(|i| Serial::parse_hex(&format!("7f{:038x}", u128::from(i) * 7919)).unwrap()).collect();
+    let longs: Vec<Serial> =
+        (0..10_000u32).map(|i| Serial::parse_hex(&format!("7f{:038x}", u128::from(i) * 7919)).unwrap()).collect();
     for (i, l) in longs.iter().enumerate() {
-        cols.long.push(LongEntry { serial: *l, revocation_time: Timestamp(1_700_000_000), reason: None, invalidity_time: None, ordinal: i as u64 });
+        cols.long.push(LongEntry {
+            serial: *l,
+            revocation_time: Timestamp(1_700_000_000),
+            reason: None,
+            invalidity_time: None,
+            ordinal: i as u64,
+        });
     }
     let meta: IndexMeta = serde_json::from_value(serde_json::json!({
         "format": "crlbatch-index", "format_version": 1, "issuer_kid": "00", "kid_source": "subjectKeyIdentifier",
@@ -57,7 +70,8 @@ fn main() {
     let index = RevocationIndex::build(meta, cols);
     index.prepare();
     let probes: Vec<u64> = (0..10_000_000).map(|_| base + xorshift(&mut x) % span).collect();
-    let long_probes: Vec<Serial> = (0..1_000_000).map(|i| longs[(xorshift(&mut x) as usize + i) % longs.len()]).collect();
+    let long_probes: Vec<Serial> =
+        (0..1_000_000).map(|i| longs[(xorshift(&mut x) as usize + i) % longs.len()]).collect();
     let rounds = 5;
     let measure = |f: &dyn Fn() -> usize, count: usize| -> f64 {
         median(

@@ -76,10 +76,18 @@ impl DatasetWriter {
             schema,
             kv,
             prefix: prefix.to_owned(),
+            unique_columns: Vec::new(),
             next_part: 0,
             current: None,
             done: Vec::new(),
         })
+    }
+
+    /// Columns whose values are (nearly) all distinct, written without a
+    /// dictionary.
+    pub fn with_unique_columns(mut self, names: &[&str]) -> Self {
+        self.unique_columns = names.iter().map(|n| (*n).to_owned()).collect();
+        self
     }
 
     fn props(&self) -> Result<WriterProperties, WriteError> {

@@ -64,13 +64,16 @@ pub fn run(a: ExportArgs) -> CliResult {
                 Arc::new(t.finish()),
                 Arc::new(v.finish()),
             ];
-            let batch = RecordBatch::try_new(schema.clone(), cols).map_err(|e| CliError::new(exit::SOFTWARE, e.to_string()))?;
+            let batch =
+                RecordBatch::try_new(schema.clone(), cols).map_err(|e| CliError::new(exit::SOFTWARE, e.to_string()))?;
             w.write(&batch).map_err(werr)?;
         }
     }
     let parts = w.finish().map_err(werr)?;
-    let written = parts.first().map(|p| staging.join(&p.file)).ok_or_else(|| CliError::new(exit::SOFTWARE, "nothing written"))?;
-    std::fs::rename(&written, &a.out).map_err(|e| CliError::new(exit::CANTCREAT, format!("{}: {e}", a.out.display())))?;
+    let written =
+        parts.first().map(|p| staging.join(&p.file)).ok_or_else(|| CliError::new(exit::SOFTWARE, "nothing written"))?;
+    std::fs::rename(&written, &a.out)
+        .map_err(|e| CliError::new(exit::CANTCREAT, format!("{}: {e}", a.out.display())))?;
     atomic::sync_dir(parent).map_err(werr)?;
     let _ = std::fs::remove_dir_all(&staging);
     eprintln!("exported {total} revoked serials from {} index(es) to {}", files.len(), a.out.display());
