@@ -149,10 +149,11 @@ impl RevocationIndex {
         w.write_all(&meta).map_err(e)?;
         section(&mut w, b"MEMB", self.members.serialized_size() as u64).map_err(e)?;
         self.members.serialize_into(&mut w).map_err(e)?;
-        section(&mut w, b"TIME", self.times.len() as u64 * 4).map_err(e)?;
-        write_u32s(&mut w, &self.times).map_err(e)?;
-        section(&mut w, b"RSN ", self.reasons.len() as u64).map_err(e)?;
-        w.write_all(&self.reasons).map_err(e)?;
+        let (times, reasons) = self.columns();
+        section(&mut w, b"TIME", times.len() as u64 * 4).map_err(e)?;
+        write_u32s(&mut w, &times).map_err(e)?;
+        section(&mut w, b"RSN ", reasons.len() as u64).map_err(e)?;
+        w.write_all(&reasons).map_err(e)?;
         write_pairs(&mut w, b"TOVF", &self.time_overflow).map_err(e)?;
         write_pairs(&mut w, b"INVD", &self.invalidity).map_err(e)?;
         let long = encode_long(&self.long);
@@ -246,9 +247,9 @@ impl RevocationIndex {
                     if payload.len() % 4 != 0 {
                         return Err(corrupt("TIME section length"));
                     }
-                    times = Some(payload.chunks_exact(4).filter_map(|c| read_u32(c, 0)).collect::<Vec<u32>>());
+                    times = Some(payload);
                 }
-                b"RSN " => reasons = Some(payload.to_vec()),
+                b"RSN " => reasons = Some(payload),
                 b"TOVF" => tovf = decode_pairs(payload).ok_or_else(|| corrupt("TOVF section"))?,
                 b"INVD" => invd = decode_pairs(payload).ok_or_else(|| corrupt("INVD section"))?,
                 b"LONG" => long = decode_long(payload).ok_or_else(|| corrupt("LONG section"))?,
@@ -260,8 +261,30 @@ impl RevocationIndex {
         let times = times.ok_or_else(|| corrupt("missing TIME section"))?;
         let reasons = reasons.ok_or_else(|| corrupt("missing RSN section"))?;
         let n = usize::try_from(members.len()).unwrap_or(usize::MAX);
-        if times.len() != n || reasons.len() != n {
+        if times.len() != n * 4 || reasons.len() != n {
             return Err(corrupt("TIME/RSN length differs from the member count"));
+        }
+        // Loaded indexes serve lookups: keep the packed form only.
+        let mut packed: Vec<[u8; 5]> = times
+            .chunks_exact(4)
+            .zip(reasons)
+            .map(|(t, &r)| {
+                let r = if r == crlbatch_crl::NO_REASON { 0x7f } else { r & 0x7f };
+                [
+                    t.first().copied().unwrap_or(0),
+                    t.get(1).copied().unwrap_or(0),
+                    t.get(2).copied().unwrap_or(0),
+                    t.get(3).copied().unwrap_or(0),
+                    r,
+                ]
+            })
+            .collect();
+        for &(r, _) in &invd {
+            if let Some(p) = packed.get_mut(r as usize) {
+                if let Some(b) = p.get_mut(4) {
+                    *b |= crate::index::PACKED_HAS_INVALIDITY;
+                }
+            }
         }
         if tovf.iter().chain(&invd).any(|&(r, _)| r as usize >= n) {
             return Err(corrupt("rank out of range"));
@@ -272,8 +295,9 @@ impl RevocationIndex {
         Ok(RevocationIndex {
             meta,
             members,
-            times,
-            reasons,
+            times: Vec::new(),
+            reasons: Vec::new(),
+            packed,
             time_overflow: tovf,
             invalidity: invd,
             long,

@@ -17,15 +17,39 @@ pub struct Revocation {
     pub invalidity_time: Option<Timestamp>,
 }
 
-/// The invalidity flag in a packed entry.
-const PACKED_HAS_INVALIDITY: u64 = 1 << 40;
+/// The has-invalidity flag in byte 4 of a packed entry.
+pub(crate) const PACKED_HAS_INVALIDITY: u8 = 0x80;
+/// Byte 4 value of an entry without reasonCode.
+const PACKED_NO_REASON: u8 = 0x7f;
+
+/// Pack time codes and reason octets.
+pub(crate) fn pack(times: &[u32], reasons: &[u8]) -> Vec<[u8; 5]> {
+    times
+        .iter()
+        .zip(reasons)
+        .map(|(&t, &r)| {
+            let [a, b, c, d] = t.to_le_bytes();
+            let r = if r == crlbatch_crl::NO_REASON { PACKED_NO_REASON } else { r & 0x7f };
+            [a, b, c, d, r]
+        })
+        .collect()
+}
+
+/// The reason octet of a packed byte 4.
+#[inline]
+fn unpack_reason(b: u8) -> u8 {
+    let r = b & 0x7f;
+    if r == PACKED_NO_REASON {
+        crlbatch_crl::NO_REASON
+    } else {
+        r
+    }
+}
 
 /// In-memory lookup structures derived from the persisted parts.
 #[derive(Debug, Clone)]
 pub(crate) struct Lookup {
     rank: RankIndex,
-    /// Per rank: time code, reason and an invalidity flag (see `lookup_dir`).
-    packed: Vec<u64>,
 }
 
 /// A serial kept off the fast path.
@@ -42,10 +66,14 @@ pub struct LongRecord {
 pub struct RevocationIndex {
     pub(crate) meta: IndexMeta,
     pub(crate) members: RoaringTreemap,
-    /// Revocation time codes by rank.
+    /// Revocation time codes by rank (empty once compacted).
     pub(crate) times: Vec<u32>,
-    /// Reason octets by rank.
+    /// Reason octets by rank (empty once compacted).
     pub(crate) reasons: Vec<u8>,
+    /// Per rank, packed: time code (4 bytes LE), then the reason code in the
+    /// low 7 bits and the has-invalidity flag in the high bit. Loaded
+    /// indexes use this form only: 5 bytes and one cache miss per hit.
+    pub(crate) packed: Vec<[u8; 5]>,
     /// (rank, time) where `times[rank] == TIME_OVERFLOW`, sorted by rank.
     pub(crate) time_overflow: Vec<(u32, Timestamp)>,
     /// (rank, invalidity time), sorted by rank.
@@ -99,7 +127,17 @@ impl RevocationIndex {
         meta.entries = members.len() + long.len() as u64;
         meta.duplicates = duplicates;
         meta.long_serials = long.len() as u64;
-        Self { meta, members, times, reasons, time_overflow, invalidity, long, rank: std::sync::OnceLock::new() }
+        Self {
+            meta,
+            members,
+            times,
+            reasons,
+            packed: Vec::new(),
+            time_overflow,
+            invalidity,
+            long,
+            rank: std::sync::OnceLock::new(),
+        }
     }
 
     /// Build from the entries of one or more CRLs of one issuer (partitions
@@ -203,6 +241,7 @@ impl RevocationIndex {
             members,
             times: times_out,
             reasons: reasons_out,
+            packed: Vec::new(),
             time_overflow: overflow_out,
             invalidity: invalidity_out,
             long,
@@ -214,17 +253,36 @@ impl RevocationIndex {
         self.rank.get_or_init(|| {
             let len = usize::try_from(self.members.len()).unwrap_or(0);
             let ends = self.members.min().zip(self.members.max());
-            let rank = RankIndex::build(ends, len, self.members.iter());
-            // time code | reason << 32 | has invalidity << 40: one load per hit.
-            let mut packed: Vec<u64> =
-                self.times.iter().zip(&self.reasons).map(|(&t, &r)| u64::from(t) | (u64::from(r) << 32)).collect();
-            for &(r, _) in &self.invalidity {
-                if let Some(p) = packed.get_mut(r as usize) {
-                    *p |= PACKED_HAS_INVALIDITY;
-                }
-            }
-            Lookup { rank, packed }
+            Lookup { rank: RankIndex::build(ends, len, self.members.iter()) }
         })
+    }
+
+    /// Pack the per-entry data into its compact lookup form and drop the
+    /// columns (lookups then touch one 5-byte record per hit).
+    pub fn compact(&mut self) {
+        if !self.packed.is_empty() || self.times.is_empty() {
+            return;
+        }
+        let mut packed = pack(&self.times, &self.reasons);
+        for &(r, _) in &self.invalidity {
+            if let Some(p) = packed.get_mut(r as usize) {
+                p[4] |= PACKED_HAS_INVALIDITY;
+            }
+        }
+        self.packed = packed;
+        self.times = Vec::new();
+        self.reasons = Vec::new();
+    }
+
+    /// Time codes and reason octets by rank, whichever form is held.
+    pub(crate) fn columns(&self) -> (std::borrow::Cow<'_, [u32]>, std::borrow::Cow<'_, [u8]>) {
+        if self.packed.is_empty() {
+            (std::borrow::Cow::Borrowed(&self.times), std::borrow::Cow::Borrowed(&self.reasons))
+        } else {
+            let t = self.packed.iter().map(|p| u32::from_le_bytes([p[0], p[1], p[2], p[3]])).collect();
+            let r = self.packed.iter().map(|p| unpack_reason(p[4])).collect();
+            (std::borrow::Cow::Owned(t), std::borrow::Cow::Owned(r))
+        }
     }
 
     /// Build the lookup structures now rather than on the first lookup.
@@ -277,8 +335,16 @@ impl RevocationIndex {
 
     fn at_rank(&self, rank: usize) -> Revocation {
         let r32 = u32::try_from(rank).unwrap_or(u32::MAX);
-        let packed = self.lookup_dir().packed.get(rank).copied().unwrap_or(u64::from(TIME_OVERFLOW));
-        let code = (packed & 0xffff_ffff) as u32;
+        let (code, reason_octet, has_invalidity) = match self.packed.get(rank) {
+            Some(p) => {
+                (u32::from_le_bytes([p[0], p[1], p[2], p[3]]), unpack_reason(p[4]), p[4] & PACKED_HAS_INVALIDITY != 0)
+            }
+            None => (
+                self.times.get(rank).copied().unwrap_or(TIME_OVERFLOW),
+                self.reasons.get(rank).copied().unwrap_or(crlbatch_crl::NO_REASON),
+                !self.invalidity.is_empty(),
+            ),
+        };
         let revocation_time = if code == TIME_OVERFLOW {
             self.time_overflow
                 .binary_search_by_key(&r32, |&(k, _)| k)
@@ -288,8 +354,8 @@ impl RevocationIndex {
         } else {
             time_from_code(code)
         };
-        let reason = reason_from_u8(((packed >> 32) & 0xff) as u8);
-        let invalidity_time = if packed & PACKED_HAS_INVALIDITY == 0 {
+        let reason = reason_from_u8(reason_octet);
+        let invalidity_time = if !has_invalidity {
             None
         } else {
             self.invalidity
@@ -338,8 +404,9 @@ impl RevocationIndex {
         usize::try_from(self.members.serialized_size() as u64).unwrap_or(0)
             + self.times.len() * 4
             + self.reasons.len()
+            + self.packed.len() * 5
             + (self.time_overflow.len() + self.invalidity.len()) * 16
             + self.long.len() * std::mem::size_of::<LongRecord>()
-            + self.rank.get().map_or(0, |l| l.rank.heap_bytes() + l.packed.len() * 8)
+            + self.rank.get().map_or(0, |l| l.rank.heap_bytes())
     }
 }

@@ -161,7 +161,7 @@ fn obtain_index(
             let names: Vec<(String, &Path)> =
                 ca.sources.iter().map(|s| (s.path().display().to_string(), s.path())).collect();
             match index_crls_with(&ca.cert, &names, at, opts, FreshnessPolicy::Defer) {
-                Ok(index) => {
+                Ok(mut index) => {
                     let sources = prints
                         .into_iter()
                         .zip(&index.meta().crls)
@@ -171,6 +171,7 @@ fn obtain_index(
                         })
                         .collect();
                     state.save(&kid, &index, &Built { ca_cert_sha256: ca_sha, sources })?;
+                    index.compact();
                     log(&format!(
                         "ca {}: indexed {} entries from {} CRL(s) (kid {kid})",
                         ca.name,
