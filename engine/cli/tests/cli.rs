@@ -153,6 +153,7 @@ fn index_then_status_matches_inspect_and_openssl() {
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    common::assert_valid("index-summary.schema.json", &v);
     assert_eq!(v["entries"], 2000);
     let kid = v["issuer_kid"].as_str().unwrap().to_owned();
     assert!(Path::new(v["path"].as_str().unwrap()).ends_with(format!("{kid}.crlidx")));
@@ -485,4 +486,33 @@ fn bundled_job_file_validates() {
     let o = run(&["validate", common::repo().join("jobs/nightly-type2.toml").to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stdout(&o).contains("ok: job \"nightly-type2\", 4 CA(s)"), "{}", stdout(&o));
+}
+
+#[test]
+fn diff_json_lines_follow_the_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    for (out, crl) in [(&a, "crl/auth-2019.crl"), (&b, "crl/auth-2019.crl")] {
+        let o = run(&[
+            "index",
+            "--ca",
+            &file("ca/auth-2019.der"),
+            "--crl",
+            &file(crl),
+            "--out",
+            out.to_str().unwrap(),
+            "--at",
+            AT,
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let ia = std::fs::read_dir(&a).unwrap().next().unwrap().unwrap().path();
+    let ib = std::fs::read_dir(&b).unwrap().next().unwrap().unwrap().path();
+    let o = run(&["diff", ia.to_str().unwrap(), ib.to_str().unwrap(), "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let lines: Vec<Value> = stdout(&o).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 1, "identical snapshots: only the summary");
+    common::assert_valid("diff.schema.json", &lines[0]);
+    assert_eq!(lines[0]["summary"]["added"], 0);
+    assert_eq!(lines[0]["summary"]["removed"], 0);
 }

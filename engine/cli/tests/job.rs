@@ -124,6 +124,7 @@ fn run_matches_ground_truth_and_reruns_cleanly() {
     );
 
     let m1 = manifest(&root);
+    common::assert_valid("manifest.schema.json", &m1);
     assert_eq!(m1["exit_code"], 0);
     assert_eq!(m1["run_date"], "2026-11-26");
     assert_eq!(m1["counts"]["records"], 30_000);
@@ -173,6 +174,7 @@ fn stale_and_rejected_crls_never_give_good() {
         "[(True,)]"
     );
     let m = manifest(&root);
+    common::assert_valid("manifest.schema.json", &m);
     assert_eq!(m["status"], "stale_crl");
     assert_eq!(m["run_date"], "2026-11-28");
 
@@ -268,4 +270,15 @@ fn emit_all_writes_every_checked_record() {
     assert_eq!(m["outputs"]["results"]["rows"], m["counts"]["checked"]);
     let res = format!("read_parquet('{}/out/results/*/*.parquet', hive_partitioning=true)", root.display());
     assert_eq!(duck(&format!("select count(*) = {} from {res}", m["counts"]["checked"])), "[(True,)]");
+}
+
+#[test]
+fn job_files_match_the_job_schema() {
+    for path in [common::repo().join("jobs/nightly-type2.toml")] {
+        let v: toml::Value = toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let json = serde_json::to_value(v).unwrap();
+        common::assert_valid("job.schema.json", &json);
+    }
+    let test_job: toml::Value = toml::from_str(JOB).unwrap();
+    common::assert_valid("job.schema.json", &serde_json::to_value(test_job).unwrap());
 }

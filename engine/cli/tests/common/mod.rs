@@ -27,8 +27,18 @@ fn type_ok(t: &str, v: &Value) -> bool {
 }
 
 /// Validate `v` against the subset of JSON Schema our schemas use: type,
-/// enum, required, properties, additionalProperties: false, items.
+/// enum, required, properties, additionalProperties: false, items, and
+/// local `$ref` to `#/$defs/...`.
 pub fn validate(s: &Value, v: &Value, path: &str) -> Vec<String> {
+    validate_in(s, s, v, path)
+}
+
+fn validate_in(root: &Value, s: &Value, v: &Value, path: &str) -> Vec<String> {
+    if let Some(Value::String(r)) = s.get("$ref") {
+        let name = r.strip_prefix("#/$defs/").unwrap();
+        return validate_in(root, &root["$defs"][name], v, path);
+    }
+    let validate = |s: &Value, v: &Value, path: &str| validate_in(root, s, v, path);
     let mut errs = Vec::new();
     if let Some(t) = s.get("type") {
         let ok = match t {
