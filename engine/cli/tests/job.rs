@@ -274,7 +274,13 @@ fn emit_all_writes_every_checked_record() {
 
 #[test]
 fn job_files_match_the_job_schema() {
-    for path in [common::repo().join("jobs/nightly-type2.toml")] {
+    let jobs: Vec<PathBuf> = std::fs::read_dir(common::repo().join("jobs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    assert!(!jobs.is_empty());
+    for path in jobs {
         let v: toml::Value = toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
         let json = serde_json::to_value(v).unwrap();
         common::assert_valid("job.schema.json", &json);
