@@ -114,7 +114,7 @@ impl RevocationIndex {
     /// Assemble from parts already in rank order (serials strictly
     /// ascending, hence unique).
     pub(crate) fn from_sorted(
-        mut meta: IndexMeta,
+        meta: IndexMeta,
         members: RoaringTreemap,
         times: Vec<u32>,
         reasons: Vec<u8>,
@@ -124,6 +124,19 @@ impl RevocationIndex {
     ) -> Self {
         invalidity.sort_unstable_by_key(|&(k, _)| k);
         let (long, duplicates) = finish_long(long);
+        Self::assemble(meta, members, (times, reasons), time_overflow, invalidity, long, duplicates)
+    }
+
+    /// Fill in the counts of `meta` and put the parts together.
+    fn assemble(
+        mut meta: IndexMeta,
+        members: RoaringTreemap,
+        (times, reasons): (Vec<u32>, Vec<u8>),
+        time_overflow: Vec<(u32, Timestamp)>,
+        invalidity: Vec<(u32, Timestamp)>,
+        long: Vec<LongRecord>,
+        duplicates: u64,
+    ) -> Self {
         meta.entries = members.len() + long.len() as u64;
         meta.duplicates = duplicates;
         meta.long_serials = long.len() as u64;
@@ -142,7 +155,7 @@ impl RevocationIndex {
 
     /// Build from the entries of one or more CRLs of one issuer (partitions
     /// are merged). `meta` describes the CRLs; counts are filled in here.
-    pub fn build(mut meta: IndexMeta, cols: EntryColumns) -> Self {
+    pub fn build(meta: IndexMeta, cols: EntryColumns) -> Self {
         let EntryColumns { serials, times, reasons, time_overflow, invalidity, long } = cols;
         let n = serials.len();
         let sorted = serials.windows(2).all(|w| matches!(w, [a, b] if a < b));
@@ -233,20 +246,7 @@ impl RevocationIndex {
 
         let (long, long_dups) = finish_long(long);
         duplicates += long_dups;
-        meta.entries = members.len() + long.len() as u64;
-        meta.duplicates = duplicates;
-        meta.long_serials = long.len() as u64;
-        Self {
-            meta,
-            members,
-            times: times_out,
-            reasons: reasons_out,
-            packed: Vec::new(),
-            time_overflow: overflow_out,
-            invalidity: invalidity_out,
-            long,
-            rank: std::sync::OnceLock::new(),
-        }
+        Self::assemble(meta, members, (times_out, reasons_out), overflow_out, invalidity_out, long, duplicates)
     }
 
     fn lookup_dir(&self) -> &Lookup {

@@ -211,21 +211,7 @@ fn entry_extensions(exts: &der::Tlv<'_>) -> Result<(Option<Reason>, Option<Times
         return Err(exts.error(DerErrorKind::EmptySequence).into());
     }
     while !r.is_empty() {
-        let ext = r.read(tag::SEQUENCE)?;
-        let mut e = ext.reader();
-        let id = e.read(tag::OID)?;
-        der::check_oid(&id)?;
-        let critical = match e.read_optional(tag::BOOLEAN)? {
-            Some(b) => {
-                if !der::read_bool(&b)? {
-                    return Err(b.error(DerErrorKind::DefaultValueEncoded).into());
-                }
-                true
-            }
-            None => false,
-        };
-        let value = e.read(tag::OCTET_STRING)?;
-        e.finish()?;
+        let super::ext::Extension { tlv: ext, id, critical, value } = super::ext::read_extension(&mut r)?;
         if seen.get(..n_seen).unwrap_or_default().contains(&id.value) {
             return Err(CrlError::DuplicateExtension { offset: ext.offset, oid: der::oid_to_string(id.value) });
         }

@@ -14,7 +14,7 @@
 //! the application MUST NOT use that CRL to determine the status of
 //! certificates").
 
-use crate::der::{self, tag, DerErrorKind, Tlv};
+use crate::der::{self, tag, DerErrorKind, Reader, Tlv};
 use crate::error::CrlError;
 use crate::name;
 use crate::oid;
@@ -135,6 +135,38 @@ pub struct CrlExtensions {
     pub delta_base: Option<CrlNumber>,
     /// Whether a freshestCRL (delta CRL pointer) extension is present.
     pub freshest_crl: bool,
+}
+
+/// One Extension, read with DER's rules (critical is encoded only when
+/// TRUE).
+pub(crate) struct Extension<'a> {
+    /// The whole Extension element.
+    pub tlv: Tlv<'a>,
+    /// extnID (checked to be a valid OID).
+    pub id: Tlv<'a>,
+    pub critical: bool,
+    /// extnValue (the OCTET STRING).
+    pub value: Tlv<'a>,
+}
+
+/// Read the next `Extension` from an `Extensions` list.
+pub(crate) fn read_extension<'a>(r: &mut Reader<'a>) -> Result<Extension<'a>, CrlError> {
+    let tlv = r.read(tag::SEQUENCE)?;
+    let mut e = tlv.reader();
+    let id = e.read(tag::OID)?;
+    der::check_oid(&id)?;
+    let critical = match e.read_optional(tag::BOOLEAN)? {
+        Some(b) => {
+            if !der::read_bool(&b)? {
+                return Err(b.error(DerErrorKind::DefaultValueEncoded).into());
+            }
+            true
+        }
+        None => false,
+    };
+    let value = e.read(tag::OCTET_STRING)?;
+    e.finish()?;
+    Ok(Extension { tlv, id, critical, value })
 }
 
 fn read_implicit_bool(tlv: &Tlv<'_>) -> Result<bool, CrlError> {
@@ -276,21 +308,7 @@ pub(crate) fn parse_crl_extensions(wrapper: &Tlv<'_>) -> Result<CrlExtensions, C
     }
     let mut seen: Vec<&[u8]> = Vec::new();
     while !r.is_empty() {
-        let ext = r.read(tag::SEQUENCE)?;
-        let mut e = ext.reader();
-        let id = e.read(tag::OID)?;
-        der::check_oid(&id)?;
-        let critical = match e.read_optional(tag::BOOLEAN)? {
-            Some(b) => {
-                if !der::read_bool(&b)? {
-                    return Err(b.error(DerErrorKind::DefaultValueEncoded).into());
-                }
-                true
-            }
-            None => false,
-        };
-        let value = e.read(tag::OCTET_STRING)?;
-        e.finish()?;
+        let Extension { tlv: ext, id, critical, value } = read_extension(&mut r)?;
         if seen.contains(&id.value) {
             return Err(CrlError::DuplicateExtension { offset: ext.offset, oid: der::oid_to_string(id.value) });
         }
