@@ -8,7 +8,7 @@
 //! treemap (strictly ascending, so nothing was lost) and falls back to
 //! collecting every serial and sorting at the end.
 
-use roaring::RoaringTreemap;
+use roaring::{RoaringBitmap, RoaringTreemap};
 
 use crlbatch_crl::{CrlError, EntryColumns, EntrySink, Timestamp};
 
@@ -19,7 +19,9 @@ use crate::meta::IndexMeta;
 /// (one or several CRLs of one issuer), then [`IndexBuilder::finish`].
 #[derive(Debug, Default)]
 pub struct IndexBuilder {
-    members: RoaringTreemap,
+    /// Membership while the input ascends, one bitmap per high 32 bits
+    /// (appending to a bitmap directly is cheaper than through the treemap).
+    bitmaps: Vec<(u32, RoaringBitmap)>,
     last: Option<u64>,
     /// Every fast-path serial in input order, once the input stopped ascending.
     unsorted: Option<Vec<u64>>,
@@ -53,7 +55,7 @@ impl IndexBuilder {
         match self.unsorted {
             None => RevocationIndex::from_sorted(
                 meta,
-                self.members,
+                RoaringTreemap::from_bitmaps(self.bitmaps),
                 self.times,
                 self.reasons,
                 self.time_overflow,
@@ -93,15 +95,30 @@ impl EntrySink for IndexBuilder {
                     if let Some(&l) = serials.last() {
                         self.last = Some(l);
                     }
-                    // Cannot fail: checked ascending and above the current maximum.
-                    if self.members.append(serials.iter().copied()).is_err() {
-                        return Err(CrlError::Io("internal: roaring append out of order".into()));
+                    // Runs of equal high words go to one bitmap; checked
+                    // ascending and above the current maximum, so append
+                    // cannot fail.
+                    let mut rest = serials.as_slice();
+                    while let Some(&first) = rest.first() {
+                        let high = (first >> 32) as u32;
+                        let run = rest.iter().position(|&s| (s >> 32) as u32 != high).unwrap_or(rest.len());
+                        let (now, later) = rest.split_at(run);
+                        if self.bitmaps.last().is_none_or(|(h, _)| *h != high) {
+                            self.bitmaps.push((high, RoaringBitmap::new()));
+                        }
+                        if let Some((_, bm)) = self.bitmaps.last_mut() {
+                            if bm.append(now.iter().map(|&s| (s & 0xffff_ffff) as u32)).is_err() {
+                                return Err(CrlError::Io("internal: roaring append out of order".into()));
+                            }
+                        }
+                        rest = later;
                     }
                 } else {
                     let mut all: Vec<u64> = Vec::with_capacity(self.times.len() + serials.len());
-                    all.extend(self.members.iter());
+                    for (high, bm) in self.bitmaps.drain(..) {
+                        all.extend(bm.iter().map(|low| (u64::from(high) << 32) | u64::from(low)));
+                    }
                     all.extend_from_slice(serials);
-                    self.members = RoaringTreemap::new();
                     self.unsorted = Some(all);
                 }
             }
