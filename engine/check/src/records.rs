@@ -139,6 +139,10 @@ pub fn open(path: &Path, root: &Path, spec: &TableSchema) -> Result<RecordsFile,
                 f.as_ref()
                     .clone()
                     .with_data_type(DataType::Dictionary(Box::new(DataType::Int32), Box::new(f.data_type().clone())))
+            } else if matches!(f.data_type(), DataType::Utf8 | DataType::LargeUtf8) {
+                // Other strings as views: short serials inline, long values
+                // pointing into the decoded page instead of being copied.
+                f.as_ref().clone().with_data_type(DataType::Utf8View)
             } else {
                 f.as_ref().clone()
             }
