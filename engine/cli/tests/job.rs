@@ -288,3 +288,32 @@ fn job_files_match_the_job_schema() {
     let test_job: toml::Value = toml::from_str(JOB).unwrap();
     common::assert_valid("job.schema.json", &serde_json::to_value(test_job).unwrap());
 }
+
+#[test]
+fn a_changed_crl_with_the_same_size_and_mtime_is_noticed() {
+    let (_d, root) = setup(500, 1);
+    let job = root.join("job.toml");
+    let o = run(&["run", job.to_str().unwrap(), "--at", AT]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // Same size, same mtime (copied from a reference), different bytes.
+    let crl = root.join("crl/sign-2023.crl");
+    let reference = root.join("reference");
+    std::fs::copy(&crl, &reference).unwrap();
+    let mut bytes = std::fs::read(&crl).unwrap();
+    let n = bytes.len();
+    bytes[n - 20] ^= 0x01;
+    std::fs::write(&crl, &bytes).unwrap();
+    let touch = Command::new("touch").arg("-r").arg(&reference).arg(&crl).status().unwrap();
+    assert!(touch.success());
+    let o = run(&["run", job.to_str().unwrap(), "--at", AT]);
+    assert_eq!(o.status.code(), Some(65), "{}", stderr(&o));
+    let m = manifest(&root);
+    let sign = m["issuers"].as_array().unwrap().iter().find(|i| i["name"] == "sign-2023").unwrap().clone();
+    assert_eq!(sign["index"], "last_good", "{sign}");
+    // Restoring the original bytes (new ctime, same content): reused after a hash check.
+    std::fs::copy(&reference, &crl).unwrap();
+    let o = run(&["run", job.to_str().unwrap(), "--at", AT]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let m = manifest(&root);
+    assert!(m["issuers"].as_array().unwrap().iter().all(|i| i["index"] == "reused"), "{}", m["issuers"]);
+}

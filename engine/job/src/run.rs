@@ -141,13 +141,28 @@ fn obtain_index(
             && built.sources.len() == prints.len()
             && built.sources.iter().zip(&prints).all(|((p1, f1), (p2, f2))| p1 == p2 && f1.size == f2.size);
         if same_shape {
+            // Unchanged stat (ctime included) means unchanged bytes; otherwise
+            // compare the SHA-256 of the bytes.
             let mut all_same = true;
-            for ((_, old), (path, _)) in built.sources.iter().zip(&prints) {
+            let mut refreshed = false;
+            let mut current = Vec::with_capacity(prints.len());
+            for ((_, old), (path, now)) in built.sources.iter().zip(&prints) {
+                if old.same_stat(now) {
+                    current.push((path.clone(), old.clone()));
+                    continue;
+                }
                 let sha = crlbatch_fetch::sha256_file(Path::new(path)).ok();
                 if sha.is_none() || sha != old.sha256 {
                     all_same = false;
                     break;
                 }
+                refreshed = true;
+                current.push((path.clone(), Fingerprint { sha256: sha, ..now.clone() }));
+            }
+            if all_same && refreshed {
+                // Same bytes, new stat (copied, touched): remember the new
+                // stat so the next run need not hash again.
+                state.save_built(&kid, &Built { ca_cert_sha256: built.ca_cert_sha256.clone(), sources: current })?;
             }
             if all_same {
                 log(&format!("ca {}: CRL unchanged, index reused (kid {kid})", ca.name));

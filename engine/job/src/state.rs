@@ -60,8 +60,14 @@ impl State {
     pub fn save(&self, kid: &str, index: &RevocationIndex, built: &Built) -> Result<(), JobError> {
         let p = self.index_path(kid);
         index.save(&p).map_err(|e| err(&p, e))?;
+        self.save_built(kid, built)
+    }
+
+    /// Replace the description of the stored index of `kid`.
+    pub fn save_built(&self, kid: &str, built: &Built) -> Result<(), JobError> {
+        let p = self.built_path(kid);
         let json = serde_json::to_vec_pretty(built).map_err(|e| err(&p, e))?;
-        crlbatch_write::atomic::write_file(&self.built_path(kid), &json)?;
+        crlbatch_write::atomic::write_file(&p, &json)?;
         Ok(())
     }
 
