@@ -12,7 +12,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use arrow_array::builder::{BooleanBuilder, Int32Builder, Int64Builder, StringBuilder, TimestampMicrosecondBuilder};
-use arrow_array::{ArrayRef, RecordBatch};
+use arrow_array::types::Int32Type;
+use arrow_array::{ArrayRef, DictionaryArray, RecordBatch, StringArray};
 use arrow_schema::SchemaRef;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
@@ -118,24 +119,25 @@ struct Worker<'a> {
 struct Out {
     ppid: StringBuilder,
     luid: StringBuilder,
-    akid: StringBuilder,
+    /// Dictionary keys: kid id (worker table), status index, reason code.
+    akid: Int32Builder,
     aser: StringBuilder,
-    ast: StringBuilder,
-    arsn: StringBuilder,
+    ast: Int32Builder,
+    arsn: Int32Builder,
     acode: Int32Builder,
     atime: TimestampMicrosecondBuilder,
     ainv: TimestampMicrosecondBuilder,
-    skid: StringBuilder,
+    skid: Int32Builder,
     sser: StringBuilder,
-    sst: StringBuilder,
-    srsn: StringBuilder,
+    sst: Int32Builder,
+    srsn: Int32Builder,
     scode: Int32Builder,
     stime: TimestampMicrosecondBuilder,
     sinv: TimestampMicrosecondBuilder,
     b4c: BooleanBuilder,
     new: BooleanBuilder,
     detail: StringBuilder,
-    run: StringBuilder,
+    run: Int32Builder,
     rows: usize,
 }
 
@@ -143,56 +145,115 @@ fn ts_builder(n: usize) -> TimestampMicrosecondBuilder {
     TimestampMicrosecondBuilder::with_capacity(n).with_timezone("UTC")
 }
 
+/// Result columns written as dictionaries (few distinct values): built from
+/// integer keys, so neither the builder nor the Parquet encoder hashes a
+/// string per row. Read back, they are plain strings.
+const DICTIONARY_RESULT_COLUMNS: [&str; 7] =
+    ["auth_issuer_kid", "auth_status", "auth_reason", "sign_issuer_kid", "sign_status", "sign_reason", "run_id"];
+
+/// Dictionary values of the reason columns, indexed by reason code.
+fn reason_values() -> StringArray {
+    StringArray::from_iter_values((0u8..=10).map(|c| Reason::from_code(c).map_or("", Reason::name)))
+}
+
+fn status_values() -> StringArray {
+    StringArray::from_iter_values(CertStatus::ALL.iter().map(|s| s.name()))
+}
+
+fn status_key(s: CertStatus) -> i32 {
+    match s {
+        CertStatus::Good => 0,
+        CertStatus::Revoked => 1,
+        CertStatus::Expired => 2,
+        CertStatus::Unknown => 3,
+    }
+}
+
+fn dict(keys: &mut Int32Builder, values: &StringArray) -> Result<ArrayRef, arrow_schema::ArrowError> {
+    let d = DictionaryArray::<Int32Type>::try_new(keys.finish(), Arc::new(values.clone()))?;
+    Ok(Arc::new(d))
+}
+
+/// Canonical serial text (lowercase hex, no leading zeros) without the
+/// formatting machinery for the u64 case.
+fn push_serial(buf: &mut String, s: &SerialKey) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    buf.clear();
+    match s {
+        SerialKey::U64(v) => {
+            if *v == 0 {
+                buf.push('0');
+                return;
+            }
+            let digits = 16 - (v.leading_zeros() / 4) as usize;
+            for i in (0..digits).rev() {
+                let nib = ((v >> (i * 4)) & 0xf) as usize;
+                buf.push(char::from(HEX.get(nib).copied().unwrap_or(b'0')));
+            }
+        }
+        SerialKey::Exact(x) => {
+            let _ = write!(buf, "{x}");
+        }
+    }
+}
+
 impl Out {
     fn new(n: usize) -> Self {
         let s = || StringBuilder::with_capacity(n, n * 8);
+        let k = || Int32Builder::with_capacity(n);
         Out {
-            ppid: s(),
+            ppid: StringBuilder::with_capacity(n, n * 32),
             luid: s(),
-            akid: s(),
+            akid: k(),
             aser: s(),
-            ast: s(),
-            arsn: s(),
-            acode: Int32Builder::with_capacity(n),
+            ast: k(),
+            arsn: k(),
+            acode: k(),
             atime: ts_builder(n),
             ainv: ts_builder(n),
-            skid: s(),
+            skid: k(),
             sser: s(),
-            sst: s(),
-            srsn: s(),
-            scode: Int32Builder::with_capacity(n),
+            sst: k(),
+            srsn: k(),
+            scode: k(),
             stime: ts_builder(n),
             sinv: ts_builder(n),
             b4c: BooleanBuilder::with_capacity(n),
             new: BooleanBuilder::with_capacity(n),
-            detail: s(),
-            run: s(),
+            detail: StringBuilder::new(),
+            run: k(),
             rows: 0,
         }
     }
 
-    fn finish(mut self, schema: &SchemaRef) -> Result<RecordBatch, arrow_schema::ArrowError> {
+    fn finish(
+        mut self,
+        schema: &SchemaRef,
+        kids: &StringArray,
+        run_id: &StringArray,
+    ) -> Result<RecordBatch, arrow_schema::ArrowError> {
+        let (statuses, reasons) = (status_values(), reason_values());
         let cols: Vec<ArrayRef> = vec![
             Arc::new(self.ppid.finish()),
             Arc::new(self.luid.finish()),
-            Arc::new(self.akid.finish()),
+            dict(&mut self.akid, kids)?,
             Arc::new(self.aser.finish()),
-            Arc::new(self.ast.finish()),
-            Arc::new(self.arsn.finish()),
+            dict(&mut self.ast, &statuses)?,
+            dict(&mut self.arsn, &reasons)?,
             Arc::new(self.acode.finish()),
             Arc::new(self.atime.finish()),
             Arc::new(self.ainv.finish()),
-            Arc::new(self.skid.finish()),
+            dict(&mut self.skid, kids)?,
             Arc::new(self.sser.finish()),
-            Arc::new(self.sst.finish()),
-            Arc::new(self.srsn.finish()),
+            dict(&mut self.sst, &statuses)?,
+            dict(&mut self.srsn, &reasons)?,
             Arc::new(self.scode.finish()),
             Arc::new(self.stime.finish()),
             Arc::new(self.sinv.finish()),
             Arc::new(self.b4c.finish()),
             Arc::new(self.new.finish()),
             Arc::new(self.detail.finish()),
-            Arc::new(self.run.finish()),
+            dict(&mut self.run, run_id)?,
         ];
         RecordBatch::try_new(schema.clone(), cols)
     }
@@ -562,7 +623,9 @@ impl<'a> Worker<'a> {
         };
         if out.rows > 0 {
             self.out.rows_emitted += out.rows as u64;
-            let b = out.finish(&self.results_schema).map_err(arrow_err)?;
+            let kids = StringArray::from_iter_values(self.kids.iter());
+            let run = StringArray::from_iter_values([self.run_id.as_str()]);
+            let b = out.finish(&self.results_schema, &kids, &run).map_err(arrow_err)?;
             self.results.write(&b)?;
         }
         if rej.rows > 0 {
@@ -615,16 +678,14 @@ impl<'a> Worker<'a> {
         out.rows += 1;
         out.ppid.append_value(cols.ppid.get(i).unwrap_or_default());
         out.luid.append_option(cols.luid.get(i));
-        out.akid.append_value(self.kid_text(p.auth.kid));
-        buf.clear();
-        let _ = write!(buf, "{}", p.auth.serial.to_serial());
+        out.akid.append_value(i32::try_from(p.auth.kid.id).unwrap_or(i32::MAX));
+        push_serial(buf, &p.auth.serial);
         out.aser.append_value(&*buf);
         push_verdict(av, &mut out.ast, &mut out.arsn, &mut out.acode, &mut out.atime, &mut out.ainv);
         match (&p.sign, sv) {
             (Some(s), Some(v)) => {
-                out.skid.append_value(self.kid_text(s.kid));
-                buf.clear();
-                let _ = write!(buf, "{}", s.serial.to_serial());
+                out.skid.append_value(i32::try_from(s.kid.id).unwrap_or(i32::MAX));
+                push_serial(buf, &s.serial);
                 out.sser.append_value(&*buf);
                 push_verdict(v, &mut out.sst, &mut out.srsn, &mut out.scode, &mut out.stime, &mut out.sinv);
             }
@@ -652,7 +713,7 @@ impl<'a> Worker<'a> {
             detail.push_str(&why_text(self.issuers, *w, self.kid_text(s.kid)));
         }
         out.detail.append_option((!detail.is_empty()).then_some(detail));
-        out.run.append_value(&self.run_id);
+        out.run.append_value(0);
     }
 
     fn process_unit(&mut self, file: &RecordsFile, rg: usize) -> Result<(), CheckError> {
@@ -680,15 +741,15 @@ impl<'a> Worker<'a> {
 
 fn push_verdict(
     v: &Verdict,
-    st: &mut StringBuilder,
-    rsn: &mut StringBuilder,
+    st: &mut Int32Builder,
+    rsn: &mut Int32Builder,
     code: &mut Int32Builder,
     time: &mut TimestampMicrosecondBuilder,
     inv: &mut TimestampMicrosecondBuilder,
 ) {
-    st.append_value(v.status.name());
+    st.append_value(status_key(v.status));
     let reason = v.reason();
-    rsn.append_option(reason.map(Reason::name));
+    rsn.append_option(reason.map(|r| i32::from(r.code())));
     code.append_option(reason.map(|r| i32::from(r.code())));
     time.append_option(v.revocation.map(|r| secs_to_micros(r.revocation_time)));
     inv.append_option(v.revocation.and_then(|r| r.invalidity_time).map(secs_to_micros));
@@ -716,7 +777,7 @@ pub fn check(
 ) -> Result<CheckOutput, CheckError> {
     let results_spec = TableSchema::results()?;
     let rejects_spec = TableSchema::rejects()?;
-    let results_schema = results_spec.arrow()?;
+    let results_schema = results_spec.arrow_with_dictionaries(&DICTIONARY_RESULT_COLUMNS)?;
     let rejects_schema = rejects_spec.arrow()?;
     let units: Vec<(usize, usize)> =
         files.iter().enumerate().flat_map(|(f, rf)| (0..rf.row_groups).map(move |g| (f, g))).collect();
@@ -748,7 +809,8 @@ pub fn check(
                             &cfg.run_id,
                             &prefix,
                         )?
-                        .with_unique_columns(&UNIQUE_RESULT_COLUMNS),
+                        .with_unique_columns(&UNIQUE_RESULT_COLUMNS)
+                        .with_plain_schema(),
                         rejects: DatasetWriter::new(
                             rejects_dir,
                             rejects_schema.clone(),

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
+use parquet::arrow::arrow_writer::ArrowWriterOptions;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::metadata::KeyValue;
@@ -43,6 +44,9 @@ pub struct DatasetWriter {
     prefix: String,
     /// Columns written without dictionary encoding.
     unique_columns: Vec<String>,
+    /// Do not embed the Arrow schema: readers see the Parquet types only
+    /// (dictionary-typed string columns then read back as plain strings).
+    plain_schema: bool,
     next_part: usize,
     current: Option<(ArrowWriter<std::fs::File>, PathBuf, u64)>,
     done: Vec<PartFile>,
@@ -77,10 +81,17 @@ impl DatasetWriter {
             kv,
             prefix: prefix.to_owned(),
             unique_columns: Vec::new(),
+            plain_schema: false,
             next_part: 0,
             current: None,
             done: Vec::new(),
         })
+    }
+
+    /// Write without the embedded Arrow schema (see the field).
+    pub fn with_plain_schema(mut self) -> Self {
+        self.plain_schema = true;
+        self
     }
 
     /// Columns whose values are (nearly) all distinct, written without a
@@ -109,7 +120,8 @@ impl DatasetWriter {
         self.next_part += 1;
         let file = atomic::create_file(&path)?;
         let props = self.props()?;
-        let w = ArrowWriter::try_new(file, self.schema.clone(), Some(props))
+        let options = ArrowWriterOptions::new().with_properties(props).with_skip_arrow_metadata(self.plain_schema);
+        let w = ArrowWriter::try_new_with_options(file, self.schema.clone(), options)
             .map_err(|e| WriteError::Parquet { path: path.display().to_string(), message: e.to_string() })?;
         self.current = Some((w, path, 0));
         Ok(())

@@ -85,6 +85,28 @@ impl TableSchema {
     }
 }
 
+impl TableSchema {
+    /// The Arrow schema with the named string columns as
+    /// `Dictionary(Int32, Utf8)`: the same Parquet column (a dictionary-encoded
+    /// UTF-8 byte array), built from small integer keys.
+    pub fn arrow_with_dictionaries(&self, names: &[&str]) -> Result<SchemaRef, WriteError> {
+        let fields = self
+            .columns
+            .iter()
+            .map(|c| {
+                let t = output_type(&c.kind)?;
+                let t = if names.contains(&c.name.as_str()) && t == DataType::Utf8 {
+                    DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8))
+                } else {
+                    t
+                };
+                Ok(Field::new(&c.name, t, c.nullable))
+            })
+            .collect::<Result<Vec<Field>, WriteError>>()?;
+        Ok(Arc::new(Schema::new(fields)))
+    }
+}
+
 /// The Arrow type of an output column type name.
 pub fn output_type(kind: &str) -> Result<DataType, WriteError> {
     Ok(match kind {
