@@ -48,6 +48,11 @@ fn pki() -> &'static Path {
     p
 }
 
+/// `crlbatch index --ca CA --crl CRL --out OUT --at AT` on the shared PKI.
+fn index_into(ca: &str, crl: &str, out: &Path, at: &str) -> Output {
+    run(&["index", "--ca", &file(ca), "--crl", &file(crl), "--out", out.to_str().unwrap(), "--at", at])
+}
+
 fn file(rel: &str) -> String {
     pki().join(rel).to_str().unwrap().to_owned()
 }
@@ -231,17 +236,7 @@ fn index_then_status_matches_inspect_and_openssl() {
 fn status_verdicts_and_serial_forms() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("idx");
-    let o = run(&[
-        "index",
-        "--ca",
-        &file("ca/auth-2023.der"),
-        "--crl",
-        &file("crl/auth-2023.crl"),
-        "--out",
-        out.to_str().unwrap(),
-        "--at",
-        AT,
-    ]);
+    let o = index_into("ca/auth-2023.der", "crl/auth-2023.crl", &out, AT);
     assert!(o.status.success(), "{}", stderr(&o));
     let o = run(&["inspect", &file("crl/auth-2023.crl"), "--json"]);
     assert!(o.status.success());
@@ -329,17 +324,7 @@ fn status_verdicts_and_serial_forms() {
 fn corrupt_index_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("idx");
-    let o = run(&[
-        "index",
-        "--ca",
-        &file("ca/sign-2019.der"),
-        "--crl",
-        &file("crl/sign-2019.crl"),
-        "--out",
-        out.to_str().unwrap(),
-        "--at",
-        AT,
-    ]);
+    let o = index_into("ca/sign-2019.der", "crl/sign-2019.crl", &out, AT);
     assert!(o.status.success(), "{}", stderr(&o));
     let path = std::fs::read_dir(&out).unwrap().next().unwrap().unwrap().path();
     let mut bytes = std::fs::read(&path).unwrap();
@@ -360,43 +345,13 @@ fn corrupt_index_is_refused() {
 fn index_refuses_stale_and_foreign_crls_and_keeps_the_previous_index() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("idx");
-    let o = run(&[
-        "index",
-        "--ca",
-        &file("ca/sign-2023.der"),
-        "--crl",
-        &file("crl/sign-2023.crl"),
-        "--out",
-        out.to_str().unwrap(),
-        "--at",
-        AT,
-    ]);
+    let o = index_into("ca/sign-2023.der", "crl/sign-2023.crl", &out, AT);
     assert!(o.status.success());
     let path = std::fs::read_dir(&out).unwrap().next().unwrap().unwrap().path();
     let before = std::fs::read(&path).unwrap();
-    let o = run(&[
-        "index",
-        "--ca",
-        &file("ca/sign-2023.der"),
-        "--crl",
-        &file("crl/sign-2023.crl"),
-        "--out",
-        out.to_str().unwrap(),
-        "--at",
-        "2026-12-01T00:00:00Z",
-    ]);
+    let o = index_into("ca/sign-2023.der", "crl/sign-2023.crl", &out, "2026-12-01T00:00:00Z");
     assert_eq!(o.status.code(), Some(75));
-    let o = run(&[
-        "index",
-        "--ca",
-        &file("ca/sign-2023.der"),
-        "--crl",
-        &file("crl/sign-2019.crl"),
-        "--out",
-        out.to_str().unwrap(),
-        "--at",
-        AT,
-    ]);
+    let o = index_into("ca/sign-2023.der", "crl/sign-2019.crl", &out, AT);
     assert_eq!(o.status.code(), Some(65));
     assert_eq!(std::fs::read(&path).unwrap(), before);
     assert_eq!(std::fs::read_dir(&out).unwrap().count(), 1, "no temporary files left behind");
