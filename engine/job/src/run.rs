@@ -126,7 +126,9 @@ fn obtain_index(
 ) -> Result<Obtained, JobError> {
     let kid = ca.cert.kid_hex();
     let ca_sha = crlbatch_crl::hex(&ca.cert.sha256);
-    let stored = state.load(&kid);
+    // What the stored index was built from (a small file); the index itself
+    // is read only when it is reused or kept as the last good one.
+    let built = state.built(&kid).filter(|b| b.ca_cert_sha256 == ca_sha);
     // Cheap fingerprints first; hash only when they match the stored ones.
     let mut prints: Vec<(String, Fingerprint)> = Vec::new();
     let mut io_problem: Option<String> = None;
@@ -136,37 +138,16 @@ fn obtain_index(
             Err(e) => io_problem = Some(e.to_string()),
         }
     }
-    if let (Some((index, built)), None) = (&stored, &io_problem) {
-        let same_shape = built.ca_cert_sha256 == ca_sha
-            && built.sources.len() == prints.len()
-            && built.sources.iter().zip(&prints).all(|((p1, f1), (p2, f2))| p1 == p2 && f1.size == f2.size);
-        if same_shape {
-            // Unchanged stat (ctime included) means unchanged bytes; otherwise
-            // compare the SHA-256 of the bytes.
-            let mut all_same = true;
-            let mut refreshed = false;
-            let mut current = Vec::with_capacity(prints.len());
-            for ((_, old), (path, now)) in built.sources.iter().zip(&prints) {
-                if old.same_stat(now) {
-                    current.push((path.clone(), old.clone()));
-                    continue;
+    if let (Some(built), None) = (&built, &io_problem) {
+        if let Some(current) = unchanged(built, &prints) {
+            if let Some(index) = state.index(&kid) {
+                if current != built.sources {
+                    // Same bytes, new stat (copied, touched): remember the new
+                    // stat so the next run need not hash again.
+                    state.save_built(&kid, &Built { ca_cert_sha256: ca_sha.clone(), sources: current })?;
                 }
-                let sha = crlbatch_fetch::sha256_file(Path::new(path)).ok();
-                if sha.is_none() || sha != old.sha256 {
-                    all_same = false;
-                    break;
-                }
-                refreshed = true;
-                current.push((path.clone(), Fingerprint { sha256: sha, ..now.clone() }));
-            }
-            if all_same && refreshed {
-                // Same bytes, new stat (copied, touched): remember the new
-                // stat so the next run need not hash again.
-                state.save_built(&kid, &Built { ca_cert_sha256: built.ca_cert_sha256.clone(), sources: current })?;
-            }
-            if all_same {
                 log(&format!("ca {}: CRL unchanged, index reused (kid {kid})", ca.name));
-                return Ok((Some(index.clone()), IndexSource::Reused, None));
+                return Ok((Some(index), IndexSource::Reused, None));
             }
         }
     }
@@ -200,14 +181,38 @@ fn obtain_index(
         }
     };
     log(&format!("ca {}: CRL rejected: {rejected}", ca.name));
-    match stored {
-        Some((index, built)) if built.ca_cert_sha256 == ca_sha => Ok((
+    match built.and_then(|_| state.index(&kid)) {
+        Some(index) => Ok((
             Some(index),
             IndexSource::LastGood,
             Some(format!("current CRL rejected ({rejected}); last good CRL kept")),
         )),
-        _ => Ok((None, IndexSource::Unusable, Some(format!("CRL rejected: {rejected}")))),
+        None => Ok((None, IndexSource::Unusable, Some(format!("CRL rejected: {rejected}")))),
     }
+}
+
+/// When the CRL files are the ones the stored index was built from (same
+/// paths and sizes, and either an unchanged stat, ctime included, or the same
+/// SHA-256), their fingerprints as of now; `None` when anything changed.
+fn unchanged(built: &Built, prints: &[(String, Fingerprint)]) -> Option<Vec<(String, Fingerprint)>> {
+    let same_shape = built.sources.len() == prints.len()
+        && built.sources.iter().zip(prints).all(|((p1, f1), (p2, f2))| p1 == p2 && f1.size == f2.size);
+    if !same_shape {
+        return None;
+    }
+    let mut current = Vec::with_capacity(prints.len());
+    for ((_, old), (path, now)) in built.sources.iter().zip(prints) {
+        if old.same_stat(now) {
+            current.push((path.clone(), old.clone()));
+            continue;
+        }
+        let sha = crlbatch_fetch::sha256_file(Path::new(path)).ok();
+        if sha.is_none() || sha != old.sha256 {
+            return None;
+        }
+        current.push((path.clone(), Fingerprint { sha256: sha, ..now.clone() }));
+    }
+    Some(current)
 }
 
 fn dataset_report(rel: String, files: Vec<crlbatch_write::PartFile>) -> DatasetReport {

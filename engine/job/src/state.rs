@@ -48,12 +48,15 @@ impl State {
         self.dir.join(format!("{kid}.built.json"))
     }
 
-    /// The stored index of `kid` and what it was built from, if any. A
-    /// corrupt stored index is treated as absent (it will be rebuilt).
-    pub fn load(&self, kid: &str) -> Option<(RevocationIndex, Built)> {
-        let built: Built = serde_json::from_slice(&std::fs::read(self.built_path(kid)).ok()?).ok()?;
-        let index = RevocationIndex::load(&self.index_path(kid)).ok()?;
-        Some((index, built))
+    /// What the stored index of `kid` was built from, if any.
+    pub fn built(&self, kid: &str) -> Option<Built> {
+        serde_json::from_slice(&std::fs::read(self.built_path(kid)).ok()?).ok()
+    }
+
+    /// The stored index of `kid`. A corrupt stored index is treated as absent
+    /// (it will be rebuilt).
+    pub fn index(&self, kid: &str) -> Option<RevocationIndex> {
+        RevocationIndex::load(&self.index_path(kid)).ok()
     }
 
     /// Store a freshly built index (index first, then its description).
