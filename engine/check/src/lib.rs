@@ -17,4 +17,4 @@ pub use error::CheckError;
 pub use issuers::{parse_kid, Issuer, IssuerState, Issuers};
 pub use keyhash::{KeyHasher, KeySet};
 pub use records::{RecordsFile, COLUMNS};
-pub use verdict::{judge, CertStatus, SerialKey, Verdict};
+pub use verdict::{judge_with, CertStatus, SerialKey, Verdict};

@@ -118,23 +118,9 @@ impl SerialKey {
 }
 
 /// Judge one certificate. `slot` is the issuer's slot (`None`: not
-/// configured); times are microseconds since the epoch.
-#[inline]
-pub fn judge(
-    issuers: &Issuers,
-    slot: Option<usize>,
-    serial: SerialKey,
-    not_after: Option<i64>,
-    at_micros: i64,
-) -> Verdict {
-    judge_with(issuers, slot, not_after, at_micros, |index| match serial {
-        SerialKey::U64(v) => index.lookup_u64(v),
-        SerialKey::Exact(ref x) => index.lookup(x),
-    })
-}
-
-/// [`judge`], with the lookup in the issuer's index left to `find` (bulk
-/// callers locate a whole batch of serials first).
+/// configured); times are microseconds since the epoch; the lookup in the
+/// issuer's index is left to `find` (the bulk check locates a whole batch
+/// of serials first).
 #[inline]
 pub fn judge_with(
     issuers: &Issuers,

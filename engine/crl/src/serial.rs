@@ -56,7 +56,8 @@ impl Serial {
     /// Zero.
     pub const ZERO: Serial = Serial { negative: false, len: 0, mag: [0; MAX_SERIAL_OCTETS] };
 
-    fn from_magnitude(negative: bool, mag: &[u8]) -> Result<Self, SerialError> {
+    /// From a sign and a big-endian magnitude (leading zeros allowed).
+    pub fn from_magnitude(negative: bool, mag: &[u8]) -> Result<Self, SerialError> {
         let first = mag.iter().position(|&b| b != 0).unwrap_or(mag.len());
         let mag = mag.get(first..).unwrap_or_default();
         if mag.len() > MAX_SERIAL_OCTETS {

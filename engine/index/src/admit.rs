@@ -10,7 +10,7 @@
 
 use std::path::Path;
 
-use crlbatch_crl::{CaCert, Crl, CrlError, CrlInfo, Freshness, ParseOptions, Timestamp, VerifyError};
+use crlbatch_crl::{CaCert, CrlError, CrlInfo, Freshness, ParseOptions, Timestamp, VerifyError};
 
 use crate::builder::IndexBuilder;
 use crate::index::RevocationIndex;
@@ -77,13 +77,9 @@ pub fn completeness(info: &CrlInfo) -> Result<(), String> {
     Ok(())
 }
 
-/// Check one parsed CRL against the CA, completeness and freshness.
-pub fn admit(source_name: &str, crl: &Crl, ca: &CaCert, at: Timestamp) -> Result<(), Rejection> {
-    admit_info(source_name, &crl.info, ca, at)
-}
-
-/// [`admit`] from the CRL's description alone.
-pub fn admit_info(source_name: &str, info: &CrlInfo, ca: &CaCert, at: Timestamp) -> Result<(), Rejection> {
+/// Check one parsed CRL (its description) against the CA, completeness
+/// and freshness.
+pub fn admit(source_name: &str, info: &CrlInfo, ca: &CaCert, at: Timestamp) -> Result<(), Rejection> {
     crlbatch_crl::verify_crl(info, ca)
         .map_err(|error| Rejection::Verify { source_name: source_name.to_owned(), error })?;
     completeness(info).map_err(|why| Rejection::Incomplete { source_name: source_name.to_owned(), why })?;
@@ -129,7 +125,7 @@ pub fn index_crls_with(
     for (name, path) in sources {
         let info = crlbatch_crl::parse_path_into(path, opts, &mut builder)
             .map_err(|error| Rejection::Parse { source_name: name.clone(), error })?;
-        match admit_info(name, &info, ca, at) {
+        match admit(name, &info, ca, at) {
             Err(Rejection::NotFresh { .. }) if policy == FreshnessPolicy::Defer => {}
             other => other?,
         }

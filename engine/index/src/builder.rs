@@ -41,15 +41,6 @@ impl IndexBuilder {
         Self::default()
     }
 
-    /// Fast-path entries received so far.
-    pub fn len(&self) -> usize {
-        self.times.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.times.is_empty() && self.long.is_empty()
-    }
-
     /// Finish: de-duplicate and sort if needed, and attach `meta`.
     pub fn finish(self, meta: IndexMeta) -> RevocationIndex {
         match self.unsorted {

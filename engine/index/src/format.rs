@@ -414,9 +414,7 @@ fn decode_long(p: &[u8]) -> Option<Vec<LongRecord>> {
         let reason = *p.get(pos + 8)?;
         let inv = read_i64(p, pos + 9)?;
         pos += 17;
-        // Rebuild from sign + magnitude via the hex form (exact, rare path).
-        let hex = format!("{}{}", if flags & 1 != 0 { "-" } else { "" }, crlbatch_crl::hex(mag));
-        let serial = if mag.is_empty() { Serial::ZERO } else { Serial::parse_hex(&hex).ok()? };
+        let serial = Serial::from_magnitude(flags & 1 != 0, mag).ok()?;
         out.push(LongRecord {
             serial,
             revocation: Revocation {

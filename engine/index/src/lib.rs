@@ -17,7 +17,7 @@ mod meta;
 mod rank;
 mod status;
 
-pub use admit::{admit, admit_info, completeness, index_crls, index_crls_with, FreshnessPolicy, Rejection};
+pub use admit::{admit, completeness, index_crls, index_crls_with, FreshnessPolicy, Rejection};
 pub use builder::IndexBuilder;
 pub use diff::{diff, IndexDiff};
 pub use error::IndexError;

@@ -1,7 +1,7 @@
 //! Index metadata: what the index was built from. Stored as JSON in the
 //! index file header and shown by `crlbatch status`/`inspect`.
 
-use crlbatch_crl::{CaCert, Crl, CrlInfo, Freshness, IssuingDistributionPoint, Timestamp};
+use crlbatch_crl::{CaCert, CrlInfo, Freshness, IssuingDistributionPoint, Timestamp};
 use serde::{Deserialize, Serialize};
 
 /// The format name written in every index file.
@@ -56,11 +56,6 @@ pub struct CrlMeta {
 }
 
 impl CrlMeta {
-    /// Describe a parsed (and verified) CRL.
-    pub fn from_crl(source: &str, crl: &Crl) -> Self {
-        Self::from_info(source, &crl.info)
-    }
-
     /// Describe a parsed CRL from its info.
     pub fn from_info(source: &str, info: &CrlInfo) -> Self {
         Self {

@@ -144,24 +144,24 @@ fn freshness_window_and_missing_next_update() {
     let path = write(dir.path(), "s.crl", c, &daily(), &entries());
     let crl = parse_path(&path, &ParseOptions::default()).unwrap();
     let cert = ca_cert(c);
-    assert_eq!(admit("s.crl", &crl, &cert, t("2026-11-25T15:00:00Z")), Ok(()));
-    assert_eq!(admit("s.crl", &crl, &cert, t("2026-11-26T14:59:59Z")), Ok(()));
+    assert_eq!(admit("s.crl", &crl.info, &cert, t("2026-11-25T15:00:00Z")), Ok(()));
+    assert_eq!(admit("s.crl", &crl.info, &cert, t("2026-11-26T14:59:59Z")), Ok(()));
     assert_eq!(
-        admit("s.crl", &crl, &cert, t("2026-11-26T15:00:00Z")),
+        admit("s.crl", &crl.info, &cert, t("2026-11-26T15:00:00Z")),
         Err(Rejection::NotFresh {
             source_name: "s.crl".into(),
             freshness: Freshness::Stale { next_update: t("2026-11-26T15:00:00Z") }
         })
     );
     assert_eq!(
-        admit("s.crl", &crl, &cert, t("2026-11-25T14:59:59Z")).unwrap_err().detail(),
+        admit("s.crl", &crl.info, &cert, t("2026-11-25T14:59:59Z")).unwrap_err().detail(),
         "CRL not yet valid (thisUpdate 2026-11-25T15:00:00Z)"
     );
     let mut p = daily();
     p.next_update = None;
     let path = write(dir.path(), "nonext.crl", c, &p, &entries());
     let crl = parse_path(&path, &ParseOptions::default()).unwrap();
-    assert_eq!(admit("x", &crl, &cert, at()).unwrap_err().detail(), "CRL has no nextUpdate");
+    assert_eq!(admit("x", &crl.info, &cert, at()).unwrap_err().detail(), "CRL has no nextUpdate");
 }
 
 #[test]

@@ -105,24 +105,6 @@ impl EntryColumns {
         Ok(())
     }
 
-    /// Append `other` (which follows `self` in CRL order).
-    pub fn append(&mut self, mut other: EntryColumns) -> Result<(), CrlError> {
-        let base =
-            u32::try_from(self.serials.len()).map_err(|_| CrlError::TooManyEntries { limit: u64::from(u32::MAX) })?;
-        if self.serials.is_empty() && self.long.is_empty() && self.serials.capacity() < other.serials.len() {
-            *self = other;
-            return Ok(());
-        }
-        self.serials.append(&mut other.serials);
-        self.times.append(&mut other.times);
-        self.reasons.append(&mut other.reasons);
-        self.time_overflow.extend(other.time_overflow.into_iter().map(|(i, t)| (i + base, t)));
-        self.invalidity.extend(other.invalidity.into_iter().map(|(i, t)| (i + base, t)));
-        // Ordinals are absolute already.
-        self.long.append(&mut other.long);
-        Ok(())
-    }
-
     /// Count entries per reason: index = code (0..=10), 11 = no reasonCode.
     pub fn reason_counts(&self) -> [u64; 12] {
         let mut counts = [0u64; 12];
