@@ -318,6 +318,16 @@ fn status_verdicts_and_serial_forms() {
     let o = run(&["status", "--index", out.to_str().unwrap(), "--serial", "12", "xyz"]);
     assert_eq!(o.status.code(), Some(65));
     assert_eq!(stderr(&o), "crlbatch: error: --serial #2: serial number is not hexadecimal\n");
+    // A serials file: comments and blank lines skipped, positions by line,
+    // an overlong line refused without reading it whole.
+    let list = dir.path().join("serials.txt");
+    std::fs::write(&list, format!("# header\n\n{first}\nzz\n")).unwrap();
+    let o = run(&["status", "--index", out.to_str().unwrap(), "--serials-from", list.to_str().unwrap()]);
+    assert_eq!(stderr(&o), format!("crlbatch: error: {} line 4: serial number is not hexadecimal\n", list.display()));
+    std::fs::write(&list, "0".repeat(100_000)).unwrap();
+    let o = run(&["status", "--index", out.to_str().unwrap(), "--serials-from", list.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(65));
+    assert_eq!(stderr(&o), format!("crlbatch: error: {} line 1: line too long\n", list.display()));
 }
 
 #[test]

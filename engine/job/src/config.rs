@@ -15,6 +15,10 @@ use crlbatch_fetch::Source;
 
 use crate::error::JobError;
 
+/// Largest job file accepted (a job with thousands of partition sources is
+/// still far below this).
+pub const MAX_JOB_FILE_BYTES: u64 = 16 << 20;
+
 /// The default time zone of `run_date` and schedules.
 pub const DEFAULT_TIMEZONE: &str = "Asia/Tokyo";
 
@@ -101,10 +105,12 @@ fn valid_name(n: &str) -> bool {
 impl Job {
     /// Read, parse and validate a job file.
     pub fn load(path: &Path) -> Result<Job, JobError> {
-        let text = std::fs::read_to_string(path).map_err(|e| JobError::Config {
-            path: path.display().to_string(),
-            message: format!("cannot read job file: {e}"),
-        })?;
+        let cfg = |message: String| JobError::Config { path: path.display().to_string(), message };
+        let size = std::fs::metadata(path).map_err(|e| cfg(format!("cannot read job file: {e}")))?.len();
+        if size > MAX_JOB_FILE_BYTES {
+            return Err(cfg(format!("job file is {size} bytes, over the limit of {MAX_JOB_FILE_BYTES}")));
+        }
+        let text = std::fs::read_to_string(path).map_err(|e| cfg(format!("cannot read job file: {e}")))?;
         Self::from_toml(&text, path)
     }
 

@@ -12,6 +12,10 @@ use crate::args::StatusArgs;
 use crate::cmd;
 use crate::exit::{self, CliError, CliResult};
 
+/// Longest line of a --serials-from file (a serial is at most 41 characters
+/// plus separators).
+const MAX_LINE_BYTES: u64 = 4096;
+
 /// Most serials read from one --serials-from file.
 const MAX_SERIALS: usize = 50_000_000;
 
@@ -29,15 +33,31 @@ fn read_serials(a: &StatusArgs) -> CliResult<Vec<Serial>> {
             }
         }
         Some(path) => {
-            let reader: Box<dyn BufRead> = if path.as_os_str() == "-" {
+            let mut reader: Box<dyn BufRead> = if path.as_os_str() == "-" {
                 Box::new(std::io::stdin().lock())
             } else {
                 let f = std::fs::File::open(path)
                     .map_err(|e| CliError::new(exit::NOINPUT, format!("{}: {e}", path.display())))?;
                 Box::new(std::io::BufReader::new(f))
             };
-            for (i, line) in reader.lines().enumerate() {
-                let line = line.map_err(|e| CliError::new(exit::IOERR, format!("{}: {e}", path.display())))?;
+            let mut i = 0usize;
+            let mut buf = Vec::new();
+            loop {
+                buf.clear();
+                i += 1;
+                // A serial line is short: read at most MAX_LINE_BYTES + 1 of it.
+                let n = std::io::Read::take(&mut reader, MAX_LINE_BYTES + 1)
+                    .read_until(b'\n', &mut buf)
+                    .map_err(|e| CliError::new(exit::IOERR, format!("{}: {e}", path.display())))?;
+                if n == 0 {
+                    break;
+                }
+                if n as u64 > MAX_LINE_BYTES && buf.last() != Some(&b'\n') {
+                    return Err(CliError::new(exit::DATAERR, format!("{} line {i}: line too long", path.display())));
+                }
+                let Ok(line) = std::str::from_utf8(&buf) else {
+                    return Err(CliError::new(exit::DATAERR, format!("{} line {i}: not UTF-8", path.display())));
+                };
                 if line.trim().is_empty() || line.trim_start().starts_with('#') {
                     continue;
                 }
@@ -47,7 +67,7 @@ fn read_serials(a: &StatusArgs) -> CliResult<Vec<Serial>> {
                         format!("{}: more than {MAX_SERIALS} serials", path.display()),
                     ));
                 }
-                parse(&mut out, &line, format!("{} line {}", path.display(), i + 1))?;
+                parse(&mut out, line, format!("{} line {i}", path.display()))?;
             }
         }
     }

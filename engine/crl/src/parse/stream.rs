@@ -499,9 +499,12 @@ pub(super) fn parse_reader<R: Read + Send, S: EntrySink>(
         });
         let reader_thread = s.spawn(move || reader_loop(reader, initial, total, tbs_plan, tx, file_tx, recycle_rx));
 
-        // About 38 bytes an entry in JPKI-like CRLs; reserved capacity that
-        // stays untouched costs no memory.
-        sink.reserve(to_usize((h.entries_end - h.entries_start) / 36).min(to_usize(limits.max_entries)));
+        // About 38 bytes an entry in JPKI-like CRLs. Only when the input size
+        // is known: then the declared revokedCertificates length was checked
+        // against the bytes actually there, not taken from the DER alone.
+        if size.is_some() {
+            sink.reserve(to_usize((h.entries_end - h.entries_start) / 36).min(to_usize(limits.max_entries)));
+        }
         let mut parser = EntryParser {
             carry: Vec::new(),
             carry_offset: h.entries_start,
