@@ -68,13 +68,8 @@ fn is_leap(y: i64) -> bool {
 }
 
 fn days_in_month(y: i64, m: u32) -> u32 {
-    match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if is_leap(y) => 29,
-        2 => 28,
-        _ => 0,
-    }
+    let days = usize::try_from(m).ok().and_then(|i| DAYS_IN_MONTH.get(i)).copied().unwrap_or(0);
+    u32::from(days) + u32::from(m == 2 && is_leap(y))
 }
 
 #[inline]
@@ -109,14 +104,14 @@ const DAYS_IN_MONTH: [u8; 128] = {
     t
 };
 
-/// Days before each month of a non-leap year, index 1..=12, padded to 128.
+/// Days before each month of a non-leap year, index 1..=12, padded to 128:
+/// the running sum of [`DAYS_IN_MONTH`].
 #[allow(clippy::indexing_slicing)] // compile-time evaluation, i < 12
 const CUMULATIVE_DAYS: [u16; 128] = {
     let mut t = [0u16; 128];
-    let d = [0u16, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
-    let mut i = 0;
+    let mut i = 1;
     while i < 12 {
-        t[i + 1] = d[i];
+        t[i + 1] = t[i] + DAYS_IN_MONTH[i] as u16;
         i += 1;
     }
     t
