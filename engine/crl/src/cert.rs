@@ -113,10 +113,10 @@ impl CaCert {
 
     /// Parse a DER certificate.
     pub fn from_der(bytes: &[u8]) -> Result<Self, CertError> {
-        Self::parse(bytes).map_err(CertError::Der)
+        Self::parse(bytes)
     }
 
-    fn parse(bytes: &[u8]) -> Result<Self, DerError> {
+    fn parse(bytes: &[u8]) -> Result<Self, CertError> {
         let mut outer = Reader::new(bytes, 0);
         let cert = outer.read(tag::SEQUENCE)?;
         outer.finish()?;
@@ -142,14 +142,16 @@ impl CaCert {
         t.finish()?;
 
         let mut v = validity.reader();
-        let read_time = |r: &mut Reader<'_>| -> Result<Timestamp, DerError> {
+        let read_time = |r: &mut Reader<'_>| -> Result<Timestamp, CertError> {
             let tlv = r.read_any()?;
             let parsed = match tlv.tag {
                 tag::UTC_TIME => time::parse_utc_time(tlv.value),
                 tag::GENERALIZED_TIME => time::parse_generalized_time(tlv.value),
-                found => return Err(tlv.error(der::DerErrorKind::UnexpectedTag { expected: tag::UTC_TIME, found })),
+                found => {
+                    return Err(tlv.error(der::DerErrorKind::UnexpectedTag { expected: tag::UTC_TIME, found }).into())
+                }
             };
-            parsed.map_err(|_| tlv.error(der::DerErrorKind::Truncated))
+            parsed.map_err(|kind| CertError::InvalidTime { offset: tlv.offset, kind })
         };
         let not_before = read_time(&mut v)?;
         let not_after = read_time(&mut v)?;

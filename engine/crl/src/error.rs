@@ -90,7 +90,9 @@ pub enum CertError {
     #[error("invalid PEM in CA certificate: {0}")]
     Pem(String),
     #[error("malformed CA certificate: {0}")]
-    Der(DerError),
+    Der(#[from] DerError),
+    #[error("invalid validity time in CA certificate at byte {offset}: {kind}")]
+    InvalidTime { offset: u64, kind: TimeErrorKind },
 }
 
 /// Why a parsed CRL does not verify against a CA certificate.
