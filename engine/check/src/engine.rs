@@ -98,6 +98,8 @@ struct KidHandle {
 /// Per-worker state.
 struct Worker<'a> {
     issuers: &'a Issuers,
+    /// Per issuer slot, the index when it is usable at the evaluation time.
+    usable: Vec<Option<&'a crlbatch_index::RevocationIndex>>,
     previous: &'a KeySet,
     at_micros: i64,
     emit: Emit,
@@ -540,7 +542,7 @@ impl<'a> Worker<'a> {
 
         // Phase 2: locate every serial. A tight loop of independent lookups
         // lets the CPU overlap their cache misses.
-        let usable = self.issuers.usable_indexes();
+        let usable = &self.usable;
         let locate = |r: &Role| -> u32 {
             match (r.kid.slot.and_then(|s| usable.get(s).copied().flatten()), &r.serial) {
                 (Some(ix), SerialKey::U64(v)) => {
@@ -798,6 +800,7 @@ pub fn check(
                     let prefix = if workers == 1 { "part".to_owned() } else { format!("part-w{w}") };
                     let mut worker = Worker {
                         issuers,
+                        usable: issuers.usable_indexes(),
                         previous,
                         at_micros,
                         emit: cfg.emit,

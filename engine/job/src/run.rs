@@ -244,6 +244,10 @@ pub fn run(job: &Job, opts: &RunOptions, log: &(dyn Fn(&str) + Sync)) -> Result<
     atomic::create_dir_all(&staging)?;
     log(&format!("run {run_id}: job {} at {} (run_date {date})", job.name, opts.at));
 
+    // The records are opened and their schemas checked first: a bad input
+    // fails the run before any CRL work.
+    let files = crlbatch_check::open_inputs(&job.records)?;
+
     // 1. CRLs → indexes.
     let parse_opts = ParseOptions { limits: job.limits, file_digest: FileDigest::Sha256 };
     let mut issuers = Issuers::new();
@@ -307,7 +311,6 @@ pub fn run(job: &Job, opts: &RunOptions, log: &(dyn Fn(&str) + Sync)) -> Result<
 
     // 2. Check.
     let t1 = Instant::now();
-    let files = crlbatch_check::open_inputs(&job.records)?;
     let previous = state.previous_keys()?;
     let cfg = CheckConfig {
         records: job.records.clone(),
