@@ -373,6 +373,7 @@ impl RevocationIndex {
             invalidity: invd,
             long,
             rank: std::sync::OnceLock::new(),
+            invalidity_dir: std::sync::OnceLock::new(),
         })
     }
 }
