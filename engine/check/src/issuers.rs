@@ -35,7 +35,7 @@ pub struct Issuers {
 /// or without colons. `None` when it is not hex.
 pub fn parse_kid(s: &str) -> Option<Vec<u8>> {
     let digits: Vec<u8> = s.bytes().filter(|&b| b != b':').collect();
-    if digits.is_empty() || digits.len() % 2 != 0 || s.starts_with(':') || s.ends_with(':') {
+    if digits.is_empty() || !digits.len().is_multiple_of(2) || s.starts_with(':') || s.ends_with(':') {
         return None;
     }
     let val = |c: u8| -> Option<u8> {

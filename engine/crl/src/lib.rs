@@ -18,6 +18,7 @@ mod parse;
 mod pem;
 mod reason;
 mod serial;
+pub mod sha256x2;
 mod time;
 mod verify;
 

@@ -261,7 +261,7 @@ pub fn write_records(
                         d
                     });
                 }
-                b.push(&ppid, global % 20 != 0, &a, s.as_ref(), opts.at, &mut rng);
+                b.push(&ppid, !global.is_multiple_of(20), &a, s.as_ref(), opts.at, &mut rng);
                 b.expect(&ppid, &name, row + i as u64, reject, &a, s.as_ref(), b4c, category);
             }
             let (rb, eb) = b.finish()?;

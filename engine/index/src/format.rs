@@ -394,7 +394,7 @@ fn read_i64(b: &[u8], at: usize) -> Option<i64> {
 }
 
 fn decode_pairs(p: &[u8]) -> Option<Vec<(u32, Timestamp)>> {
-    if p.len() % 12 != 0 {
+    if !p.len().is_multiple_of(12) {
         return None;
     }
     let v: Vec<(u32, Timestamp)> =

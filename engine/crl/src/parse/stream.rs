@@ -213,22 +213,87 @@ fn read_time_h(r: &mut Reader<'_>, trunc: &dyn Fn(DerError) -> CrlError) -> Resu
     entry::read_time(r)
 }
 
-/// What the reader thread hands back.
-struct ReadDone {
-    tbs_digest: Option<Vec<u8>>,
+/// A hashing job run on its own thread over every block read.
+enum HashJob {
+    /// The signature digest over [start, end).
+    Tbs(Digester, u64, u64),
+    /// SHA-256 of the whole file.
+    File(sha2::Sha256),
+    /// SHA-256 signature digest over [start, end) and SHA-256 of the whole
+    /// file, interleaved on one thread (see [`crate::sha256x2`]).
+    Dual(Box<crate::sha256x2::DualSha256>, u64, u64),
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What hashing produced.
+#[derive(Default)]
+struct Digests {
+    tbs: Option<Vec<u8>>,
+    file: Option<[u8; 32]>,
+}
+
+impl HashJob {
+    /// The jobs for one CRL: one thread hashes both SHA-256 digests where
+    /// the CPU allows it; otherwise one thread per digest.
+    fn plan(tbs: Option<(HashAlg, u64, u64)>, want_file: bool) -> Vec<Self> {
+        match tbs {
+            Some((HashAlg::Sha256, s, e)) if want_file && crate::sha256x2::available() => {
+                vec![Self::Dual(Box::default(), s, e)]
+            }
+            _ => {
+                let mut jobs: Vec<Self> = tbs.map(|(h, s, e)| Self::Tbs(Digester::new(h), s, e)).into_iter().collect();
+                if want_file {
+                    jobs.push(Self::File(sha2::Sha256::new()));
+                }
+                jobs
+            }
+        }
+    }
+
+    /// Hash every block received (in file order) until the reader stops.
+    fn run(mut self, blocks: mpsc::Receiver<Block>, recycle: mpsc::Sender<Vec<u8>>) -> Digests {
+        let mut offset = 0u64;
+        for block in blocks {
+            let len = block.len() as u64;
+            let part = |s: u64, e: u64| -> &[u8] {
+                let lo = offset.max(s);
+                let hi = (offset + len).min(e);
+                if lo < hi {
+                    block.get(to_usize(lo - offset)..to_usize(hi - offset)).unwrap_or_default()
+                } else {
+                    &[]
+                }
+            };
+            match &mut self {
+                Self::Tbs(d, s, e) => d.update(part(*s, *e)),
+                Self::File(d) => d.update(block.as_slice()),
+                Self::Dual(d, s, e) => d.update(block.as_slice(), part(*s, *e)),
+            }
+            offset += len;
+            if let Some(v) = Arc::into_inner(block) {
+                let _ = recycle.send(v);
+            }
+        }
+        match self {
+            Self::Tbs(d, _, _) => Digests { tbs: Some(d.finish()), file: None },
+            Self::File(d) => Digests { tbs: None, file: Some(d.finalize().into()) },
+            Self::Dual(d, _, _) => {
+                let (file, tbs) = d.finish();
+                Digests { tbs: Some(tbs.to_vec()), file: Some(file) }
+            }
+        }
+    }
+}
+
+/// Read the whole input in blocks, handing each to the parser and to every
+/// hashing thread. Returns false when a receiver stopped early.
 fn reader_loop<R: Read>(
     mut reader: R,
     initial: Vec<u8>,
     total: u64,
-    tbs: Option<(HashAlg, u64, u64)>,
     tx: mpsc::SyncSender<Block>,
-    file_tx: Option<mpsc::SyncSender<Block>>,
+    hash_tx: Vec<mpsc::SyncSender<Block>>,
     recycle: mpsc::Receiver<Vec<u8>>,
-) -> Result<Option<ReadDone>, CrlError> {
-    let mut digester = tbs.map(|(h, s, e)| (Digester::new(h), s, e));
+) -> Result<bool, CrlError> {
     let mut offset = 0u64;
     let mut block = initial;
     loop {
@@ -236,24 +301,15 @@ fn reader_loop<R: Read>(
         if offset + len > total {
             return Err(CrlError::TrailingData { offset: total });
         }
-        if let Some((d, s, e)) = digester.as_mut() {
-            let lo = offset.max(*s);
-            let hi = (offset + len).min(*e);
-            if lo < hi {
-                if let Some(part) = block.get(to_usize(lo - offset)..to_usize(hi - offset)) {
-                    d.update(part);
-                }
-            }
-        }
         offset += len;
         let shared = Arc::new(block);
-        if let Some(ftx) = file_tx.as_ref() {
-            if ftx.send(Arc::clone(&shared)).is_err() {
-                return Ok(None);
+        for htx in &hash_tx {
+            if htx.send(Arc::clone(&shared)).is_err() {
+                return Ok(false);
             }
         }
         if tx.send(shared).is_err() {
-            return Ok(None);
+            return Ok(false);
         }
         if offset >= total {
             let mut probe = [0u8; 1];
@@ -272,7 +328,7 @@ fn reader_loop<R: Read>(
         next.truncate(n);
         block = next;
     }
-    Ok(Some(ReadDone { tbs_digest: digester.map(|(d, _, _)| d.finish()) }))
+    Ok(true)
 }
 
 /// Decodes the revokedCertificates region as blocks arrive.
@@ -474,30 +530,21 @@ pub(super) fn parse_reader<R: Read + Send, S: EntrySink>(
     let (tx, rx) = mpsc::sync_channel::<Block>(QUEUE_DEPTH);
     let (recycle_tx, recycle_rx) = mpsc::channel::<Vec<u8>>();
     let want_file = opts.file_digest == super::FileDigest::Sha256;
-    let (file_tx, file_rx) = if want_file {
-        let (a, b) = mpsc::sync_channel::<Block>(QUEUE_DEPTH);
-        (Some(a), Some(b))
-    } else {
-        (None, None)
-    };
+    let jobs = HashJob::plan(tbs_plan, want_file);
 
     let total = h.total;
-    let (consumed, read_done, file_sha256) = std::thread::scope(|s| {
-        let file_recycle = recycle_tx.clone();
-        let file_thread = file_rx.map(|frx| {
-            std::thread::Builder::new().name("crl-filehash".into()).spawn_scoped(s, move || {
-                let mut d = sha2::Sha256::new();
-                for block in frx {
-                    d.update(block.as_slice());
-                    if let Some(v) = Arc::into_inner(block) {
-                        let _ = file_recycle.send(v);
-                    }
-                }
-                let out: [u8; 32] = d.finalize().into();
-                out
-            })
-        });
-        let reader_thread = s.spawn(move || reader_loop(reader, initial, total, tbs_plan, tx, file_tx, recycle_rx));
+    let (consumed, read_done, digests) = std::thread::scope(|s| {
+        let mut hash_tx = Vec::new();
+        let mut hash_threads = Vec::new();
+        for job in jobs {
+            let (htx, hrx) = mpsc::sync_channel::<Block>(QUEUE_DEPTH);
+            let recycle = recycle_tx.clone();
+            hash_tx.push(htx);
+            hash_threads.push(
+                std::thread::Builder::new().name("crl-hash".into()).spawn_scoped(s, move || job.run(hrx, recycle)),
+            );
+        }
+        let reader_thread = s.spawn(move || reader_loop(reader, initial, total, tx, hash_tx, recycle_rx));
 
         // About 38 bytes an entry in JPKI-like CRLs. Only when the input size
         // is known: then the declared revokedCertificates length was checked
@@ -539,8 +586,21 @@ pub(super) fn parse_reader<R: Read + Send, S: EntrySink>(
         let consumed = consume();
         drop(rx);
         let read_done = reader_thread.join().unwrap_or(Err(CrlError::Io("reader thread failed".into())));
-        let file_sha256 = file_thread.and_then(|t| t.ok()).and_then(|t| t.join().ok());
-        (consumed.map(|()| (parser, trailer)), read_done, file_sha256)
+        let mut digests = Digests::default();
+        for t in hash_threads {
+            let d = match t {
+                Ok(t) => t.join().map_err(|_| CrlError::Io("hash thread failed".into())),
+                Err(e) => Err(CrlError::Io(format!("cannot start hash thread: {e}"))),
+            };
+            match d {
+                Ok(d) => {
+                    digests.tbs = digests.tbs.or(d.tbs);
+                    digests.file = digests.file.or(d.file);
+                }
+                Err(e) => return (Err(e), read_done, digests),
+            }
+        }
+        (consumed.map(|()| (parser, trailer)), read_done, digests)
     });
     // A short or overlong input explains any decoding error downstream of it.
     let read_done = match read_done {
@@ -548,7 +608,9 @@ pub(super) fn parse_reader<R: Read + Send, S: EntrySink>(
         other => other,
     };
     let (parser, trailer) = consumed?;
-    let read_done = read_done?.ok_or(CrlError::Io("input reader stopped early".into()))?;
+    if !read_done? {
+        return Err(CrlError::Io("input reader stopped early".into()));
+    }
     let entries = parser.finish()?;
     let (extensions, signature) = parse_trailer(&trailer, &h)?;
     let info = CrlInfo {
@@ -561,8 +623,8 @@ pub(super) fn parse_reader<R: Read + Send, S: EntrySink>(
         next_update: h.next_update,
         extensions,
         signature,
-        tbs_digest: read_done.tbs_digest,
-        file_sha256,
+        tbs_digest: digests.tbs,
+        file_sha256: digests.file,
         size: h.total,
         entries,
     };
