@@ -37,6 +37,8 @@ pub enum Command {
     Run(RunArgs),
     /// Check a job file (syntax, unknown keys, CA certificates, paths) without running it.
     Validate(ValidateArgs),
+    /// Run jobs at their `schedule` in their time zone, as a long-lived process (or --dry-run).
+    Schedule(ScheduleArgs),
     /// Write every revoked serial of the indexes in a folder to Parquet (schemas/revoked.schema.json).
     Export(ExportArgs),
 }
@@ -82,6 +84,32 @@ pub struct ValidateArgs {
     /// Job files to check.
     #[arg(required = true)]
     pub jobs: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = exit::SCHEDULE_TABLE)]
+pub struct ScheduleArgs {
+    /// Job files, each with a `schedule` (5-field crontab, or 6/7 fields with seconds and year) and
+    /// optionally a `timezone` (default Asia/Tokyo).
+    #[arg(required = true)]
+    pub jobs: Vec<PathBuf>,
+    /// Print each job's next fire times, in its time zone and in UTC, and exit.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// With --dry-run: fire times per job.
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    pub count: usize,
+    /// With --dry-run: list fire times after this instant (RFC 3339). Default: now.
+    #[arg(long, value_name = "TIME")]
+    pub from: Option<String>,
+    /// Catch-up window: at start, a slot missed while the scheduler was down runs once if it is at most
+    /// this old (e.g. 6h, 90m, 3600s, 1d; 0 disables catch-up). Older missed slots are skipped and logged.
+    #[arg(long, default_value = "6h", value_name = "DURATION")]
+    pub grace: String,
+    /// The scheduler's state file (the last slot fired per job). Default: <first job's output
+    /// dir>/_state/scheduler.json.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
 }
 
 /// An evaluation time: RFC 3339, default now.

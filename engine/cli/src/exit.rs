@@ -7,6 +7,7 @@
 //! | 65   | DATAERR     | bad input data: malformed/rejected CRL, bad serial, corrupt index |
 //! | 66   | NOINPUT     | an input file cannot be opened |
 //! | 70   | SOFTWARE    | internal error (a bug) |
+//! | 69   | UNAVAILABLE | another run of the same job holds its lock |
 //! | 73   | CANTCREAT   | an output cannot be created |
 //! | 74   | IOERR       | I/O error while reading or writing |
 //! | 75   | TEMPFAIL    | try again later: CRL stale or not yet valid |
@@ -24,7 +25,7 @@ pub const TEMPFAIL: u8 = 75;
 
 /// The exit-code table shown by `--help`.
 pub const TABLE: &str = "Exit codes: 0 ok; 2 usage; 65 bad input data (malformed or rejected CRL, bad serial, corrupt index); \
-66 input missing; 70 internal error; 73 cannot create output; 74 I/O error; 75 temporary (stale or not-yet-valid CRL: retry later); 78 bad configuration.";
+66 input missing; 69 another run of the job in progress; 70 internal error; 73 cannot create output; 74 I/O error; 75 temporary (stale or not-yet-valid CRL: retry later); 78 bad configuration.";
 
 /// An error with its exit code; printed as one line.
 #[derive(Debug)]
@@ -98,8 +99,15 @@ impl From<crlbatch_gen::GenError> for CliError {
 
 /// The exit-code table of `crlbatch run`.
 pub const RUN_TABLE: &str = "Exit codes of run: 0 all CRLs fresh and verified, outputs written; 65 a CRL was rejected \
-(its certificates are unknown, or checked against the last good CRL), outputs written; 75 a CRL is stale or not yet valid \
-(its certificates are unknown): retry later, outputs written; 65 also for unreadable records (no outputs); 66 records path \
-missing; 73/74 outputs cannot be written; 78 bad job file.";
+(malformed, bad signature, another CA, delta, rollback, over the size limit: its certificates are unknown, or checked against \
+the last good CRL), outputs written; 75 retry later, outputs written: a CRL is stale or not yet valid (its certificates are \
+unknown), a source could not be fetched (network, timeout, HTTP error), or the publisher has not issued the next CRL yet; \
+65 also for unreadable records (no outputs); 66 records path missing; 69 another run of this job is in progress (nothing \
+done); 73/74 outputs cannot be written; 78 bad job file.";
+
+/// The exit codes of `crlbatch schedule`.
+pub const SCHEDULE_TABLE: &str = "Exit codes of schedule: 0 stopped cleanly by SIGTERM or SIGINT (a run in progress is \
+completed first; no partial output), or --dry-run printed; 69 another scheduler uses the same state file; 74 the state file \
+cannot be read or written; 78 a job file is invalid or has no schedule. The exit code of each run is logged, not returned.";
 
 pub type CliResult<T = ()> = Result<T, CliError>;

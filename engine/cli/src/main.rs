@@ -22,6 +22,7 @@ fn main() -> ExitCode {
         Command::Diff(a) => cmd::diff::run(a),
         Command::Run(a) => cmd::run::run(a),
         Command::Validate(a) => cmd::run::validate(a),
+        Command::Schedule(a) => cmd::schedule::run(a),
         Command::Export(a) => cmd::export::run(a),
     };
     match result {

@@ -451,6 +451,9 @@ fn bundled_job_file_validates() {
     let o = run(&["validate", common::repo().join("jobs/nightly-type2.toml").to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stdout(&o).contains("ok: job \"nightly-type2\", 4 CA(s)"), "{}", stdout(&o));
+    let o = run(&["validate", common::repo().join("jobs/nightly-type2-http.toml").to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("ok: job \"nightly-type2-http\", 4 CA(s)"), "{}", stdout(&o));
 }
 
 #[test]

@@ -334,6 +334,12 @@ impl RevocationIndex {
         &self.meta
     }
 
+    /// The description, to complete what the parser could not know (for
+    /// example the SHA-256 of a body hashed while it was downloaded).
+    pub fn meta_mut(&mut self) -> &mut IndexMeta {
+        &mut self.meta
+    }
+
     /// Distinct revoked serials.
     pub fn len(&self) -> u64 {
         self.members.len() + self.long.len() as u64

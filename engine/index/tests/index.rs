@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use common::*;
 use crlbatch_crl::{ParseOptions, Reason, Serial, Timestamp};
 use crlbatch_gen::{for_each_entry, CrlParams, EntrySpec, GenEntry, Hierarchy};
-use crlbatch_index::{diff, index_crls, IndexError, Revocation, RevocationIndex, Status};
+use crlbatch_index::{diff, index_crls, merge, IndexError, IndexMeta, Revocation, RevocationIndex, Status};
 
 fn build(
     dir: &std::path::Path,
@@ -280,6 +280,43 @@ fn partitions_combine_and_a_stale_partition_makes_everything_unknown() {
         idx.status(&all[0].serial, late),
         Status::Unknown("stale CRL (nextUpdate 2026-11-26T15:00:00Z) in partition p0.crl".into())
     );
+}
+
+#[test]
+fn merged_partition_indexes_answer_like_one_index_of_all_partitions() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = ca(Hierarchy::Sign, 2023);
+    let cert = ca_cert(c);
+    let all = generated(12_000, 40, Hierarchy::Sign);
+    let mut paths = Vec::new();
+    for p in 0..4u32 {
+        let mut params = daily();
+        params.idp =
+            Some(crlbatch_gen::crl::idp_for_dirname(&crlbatch_gen::crl::partition_dp_name(Hierarchy::Sign, p)));
+        // Interleaved serials: partitions overlap in range, not in members.
+        let part: Vec<GenEntry> =
+            all.iter().enumerate().filter(|(i, _)| *i as u32 % 4 == p).map(|(_, e)| e.clone()).collect();
+        paths.push((format!("p{p}.crl"), write(dir.path(), &format!("p{p}.crl"), c, &params, &part)));
+    }
+    let names: Vec<(String, &std::path::Path)> = paths.iter().map(|(n, p)| (n.clone(), p.as_path())).collect();
+    let whole = index_crls(&cert, &names, at(), &ParseOptions::default()).unwrap();
+    let mut parts: Vec<RevocationIndex> = names
+        .iter()
+        .map(|n| index_crls(&cert, std::slice::from_ref(n), at(), &ParseOptions::default()).unwrap())
+        .collect();
+    // A loaded (compacted) part merges like a fresh one.
+    parts[1].compact();
+    let metas = parts.iter().flat_map(|p| p.meta().crls.clone()).collect();
+    let refs: Vec<&RevocationIndex> = parts.iter().collect();
+    let merged = merge(IndexMeta::new(&cert, metas, at()), &refs);
+    assert_eq!(merged.len(), all.len() as u64);
+    assert_eq!(merged.meta().entries, whole.meta().entries);
+    assert_eq!(merged.meta().long_serials, 40);
+    assert_eq!(merged.meta().crls.len(), 4);
+    assert_eq!(merged.iter().collect::<Vec<_>>(), whole.iter().collect::<Vec<_>>());
+    for e in &all {
+        assert_eq!(merged.lookup(&e.serial), Some(expect(e)));
+    }
 }
 
 #[test]

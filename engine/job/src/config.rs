@@ -11,7 +11,9 @@ use serde::Deserialize;
 
 use crlbatch_check::Emit;
 use crlbatch_crl::{CaCert, Limits};
-use crlbatch_fetch::Source;
+use std::time::Duration;
+
+use crlbatch_fetch::{FetchPolicy, Source};
 
 use crate::error::JobError;
 
@@ -36,6 +38,20 @@ struct RawJob {
     limits: RawLimits,
     #[serde(default)]
     check: RawCheck,
+    #[serde(default)]
+    fetch: RawFetch,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFetch {
+    max_in_flight: Option<usize>,
+    connect_timeout_secs: Option<f64>,
+    read_timeout_secs: Option<f64>,
+    deadline_secs: Option<f64>,
+    attempts: Option<u32>,
+    backoff_base_ms: Option<u64>,
+    backoff_max_ms: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -96,6 +112,17 @@ pub struct Job {
     pub emit: Emit,
     pub limits: Limits,
     pub threads: usize,
+    /// How remote sources are fetched (`[fetch]`; body limit from `limits`).
+    pub fetch: FetchPolicy,
+}
+
+/// Seconds from the job file: positive and finite, at most a day.
+fn seconds(key: &str, v: Option<f64>, default: Duration) -> Result<Duration, String> {
+    match v {
+        None => Ok(default),
+        Some(x) if x.is_finite() && x > 0.0 && x <= 86_400.0 => Ok(Duration::from_secs_f64(x)),
+        Some(x) => Err(format!("[fetch] {key} = {x}: use a number of seconds above 0 and at most 86400")),
+    }
 }
 
 fn valid_name(n: &str) -> bool {
@@ -151,6 +178,12 @@ impl Job {
                     other.name
                 )));
             }
+            if sources.iter().any(Source::is_remote) && !sources.iter().all(Source::is_remote) {
+                return Err(cfg(format!(
+                    "[[ca]] #{}: crl mixes local and http(s) sources; give a CA's partitions all one way",
+                    i + 1
+                )));
+            }
             let name = c.name.clone().unwrap_or_else(|| cert.kid_hex());
             cas.push(JobCa { name, cert_path, cert, sources });
         }
@@ -161,7 +194,32 @@ impl Job {
         if let Some(v) = raw.limits.max_entries {
             limits.max_entries = v;
         }
+        let f = &raw.fetch;
+        let d = FetchPolicy::default();
+        let fetch = FetchPolicy {
+            max_in_flight: match f.max_in_flight {
+                Some(n) if !(1..=1024).contains(&n) => {
+                    return Err(cfg(format!("[fetch] max_in_flight = {n}: use 1 to 1024")))
+                }
+                Some(n) => n,
+                None => d.max_in_flight,
+            },
+            connect_timeout: seconds("connect_timeout_secs", f.connect_timeout_secs, d.connect_timeout)
+                .map_err(&cfg)?,
+            read_timeout: seconds("read_timeout_secs", f.read_timeout_secs, d.read_timeout).map_err(&cfg)?,
+            deadline: seconds("deadline_secs", f.deadline_secs, d.deadline).map_err(&cfg)?,
+            attempts: match f.attempts {
+                Some(n) if !(1..=20).contains(&n) => return Err(cfg(format!("[fetch] attempts = {n}: use 1 to 20"))),
+                Some(n) => n,
+                None => d.attempts,
+            },
+            backoff_base: f.backoff_base_ms.map_or(d.backoff_base, Duration::from_millis),
+            backoff_max: f.backoff_max_ms.map_or(d.backoff_max, Duration::from_millis),
+            max_body_bytes: limits.max_crl_bytes,
+            user_agent: d.user_agent,
+        };
         Ok(Job {
+            fetch,
             name: raw.name,
             file: path.to_owned(),
             schedule: raw.schedule,

@@ -1,5 +1,9 @@
 //! Errors of a job run, each with its exit code class.
 
+/// Exit code: another run of the job holds its lock (sysexits
+/// EX_UNAVAILABLE); nothing was done.
+pub const EXIT_BUSY: u8 = 69;
+
 /// Why a job could not run (or complete).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -13,6 +17,12 @@ pub enum JobError {
     /// An output could not be written or published.
     #[error(transparent)]
     Output(#[from] crlbatch_write::WriteError),
+    /// The fetcher could not start (HTTP client, store folder).
+    #[error("fetch: {0}")]
+    Fetch(String),
+    /// Another run of this job holds its lock.
+    #[error("{0}")]
+    Busy(String),
     /// Job state (index cache, previous run) could not be used.
     #[error("{path}: {message}")]
     State { path: String, message: String },
@@ -31,6 +41,8 @@ impl JobError {
             JobError::Output(crlbatch_write::WriteError::Io { .. }) => 73,
             JobError::Output(_) => 74,
             JobError::State { .. } => 74,
+            JobError::Fetch(_) => 74,
+            JobError::Busy(_) => EXIT_BUSY,
         }
     }
 }

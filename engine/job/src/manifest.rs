@@ -39,6 +39,8 @@ pub struct IssuerReport {
     pub detail: Option<String>,
     pub entries: u64,
     pub crls: Vec<CrlMeta>,
+    /// One record per http(s) source (empty for local files).
+    pub fetch: Vec<crlbatch_fetch::FetchRecord>,
 }
 
 /// Files of one output dataset for this run.

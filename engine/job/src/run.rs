@@ -8,6 +8,9 @@
 //! 3. Publish each dataset's `run_date=` partition with one atomic exchange,
 //!    then the manifests (the run's last act), then the state for the next
 //!    run. A crash at any point leaves no partial file under `results/`.
+//!
+//! A run holds `_state/run.lock` (flock) from start to end: a second run of
+//! the same job (same output folder) exits at once with [`crate::EXIT_BUSY`].
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -17,7 +20,7 @@ use arrow_array_shim::summary_batch;
 
 use crlbatch_check::{CheckConfig, Emit, Issuers};
 use crlbatch_crl::{FileDigest, ParseOptions, Timestamp};
-use crlbatch_fetch::Fingerprint;
+use crlbatch_fetch::{FetchRecord, Fingerprint, Outcome, Source};
 use crlbatch_index::{index_crls_with, FreshnessPolicy, RevocationIndex};
 use crlbatch_write::{atomic, DatasetWriter, TableSchema};
 
@@ -26,6 +29,7 @@ use crate::error::JobError;
 use crate::manifest::{
     Counts, DatasetReport, IndexSource, InputReport, IssuerReport, Manifest, Outputs, Timings, MANIFEST_VERSION,
 };
+use crate::remote::{self, RemoteCa};
 use crate::state::{Built, State};
 
 /// Exit code: success.
@@ -132,9 +136,10 @@ fn obtain_index(
     // Cheap fingerprints first; hash only when they match the stored ones.
     let mut prints: Vec<(String, Fingerprint)> = Vec::new();
     let mut io_problem: Option<String> = None;
-    for s in &ca.sources {
-        match crlbatch_fetch::stat(s.path()) {
-            Ok(f) => prints.push((s.path().display().to_string(), f)),
+    let paths: Vec<&Path> = ca.sources.iter().filter_map(Source::local_path).collect();
+    for p in &paths {
+        match crlbatch_fetch::stat(p) {
+            Ok(f) => prints.push((p.display().to_string(), f)),
             Err(e) => io_problem = Some(e.to_string()),
         }
     }
@@ -154,8 +159,7 @@ fn obtain_index(
     let rejected = match io_problem {
         Some(p) => p,
         None => {
-            let names: Vec<(String, &Path)> =
-                ca.sources.iter().map(|s| (s.path().display().to_string(), s.path())).collect();
+            let names: Vec<(String, &Path)> = paths.iter().map(|p| (p.display().to_string(), *p)).collect();
             match index_crls_with(&ca.cert, &names, at, opts, FreshnessPolicy::Defer) {
                 Ok(mut index) => {
                     let sources = prints
@@ -238,6 +242,15 @@ pub fn run(job: &Job, opts: &RunOptions, log: &(dyn Fn(&str) + Sync)) -> Result<
     let out = &job.out_dir;
     atomic::create_dir_all(out)?;
     let state = State::open(out)?;
+    // One run of a job at a time, across processes: held until the run ends.
+    let lock_path = state.dir().join("run.lock");
+    let _lock = crlbatch_schedule::RunLock::try_acquire(&lock_path).map_err(|e| match e {
+        crlbatch_schedule::LockError::Held { .. } => JobError::Busy(format!("job {}: {e}", job.name)),
+        crlbatch_schedule::LockError::Io { .. } => {
+            JobError::State { path: lock_path.display().to_string(), message: e.to_string() }
+        }
+    })?;
+    // Under the lock, staging folders are those of crashed runs.
     let staging_root = out.join(".staging");
     clean_staging(&staging_root);
     let staging = staging_root.join(&run_id);
@@ -254,21 +267,63 @@ pub fn run(job: &Job, opts: &RunOptions, log: &(dyn Fn(&str) + Sync)) -> Result<
     let mut reports = Vec::new();
     let mut worst = EXIT_OK;
     // CAs are independent: obtain their indexes concurrently (hashing or
-    // parsing one CRL does not wait for another).
-    let obtained: Vec<Result<Obtained, JobError>> = std::thread::scope(|s| {
-        let handles: Vec<_> =
-            job.cas.iter().map(|ca| s.spawn(|| obtain_index(ca, &state, opts.at, &parse_opts, log))).collect();
-        handles
+    // parsing one CRL does not wait for another). Remote CAs are fetched in
+    // one pass on their own thread meanwhile.
+    let remote_cas: Vec<usize> =
+        job.cas.iter().enumerate().filter(|(_, c)| c.sources.iter().any(Source::is_remote)).map(|(i, _)| i).collect();
+    let (obtained_local_results, remote) = std::thread::scope(|s| {
+        let remote = (!remote_cas.is_empty()).then(|| {
+            s.spawn(|| remote::obtain_remote(&job.cas, &remote_cas, state.dir(), &job.fetch, opts.at, job.limits, log))
+        });
+        let handles: Vec<_> = job
+            .cas
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !remote_cas.contains(i))
+            .map(|(i, ca)| (i, s.spawn(|| obtain_index(ca, &state, opts.at, &parse_opts, log))))
+            .collect();
+        let local: Vec<(usize, Result<Obtained, JobError>)> = handles
             .into_iter()
-            .map(|h| {
-                h.join().unwrap_or_else(|_| {
+            .map(|(i, h)| {
+                let r = h.join().unwrap_or_else(|_| {
                     Err(JobError::State { path: "ca".into(), message: "indexing thread panicked".into() })
-                })
+                });
+                (i, r)
             })
-            .collect()
+            .collect();
+        let remote = remote.map(|h| h.join().unwrap_or_else(|_| Err(JobError::Fetch("fetch thread panicked".into()))));
+        (local, remote)
     });
-    for (ca, got) in job.cas.iter().zip(obtained) {
+    let mut fetched: Vec<(usize, RemoteCa)> = match remote {
+        Some(r) => r?,
+        None => Vec::new(),
+    };
+    let mut obtained: Vec<(Result<Obtained, JobError>, Vec<FetchRecord>)> = (0..job.cas.len())
+        .map(|i| {
+            if let Some(p) = fetched.iter().position(|(j, _)| *j == i) {
+                let (_, r) = fetched.swap_remove(p);
+                (Ok((r.index, r.source, r.detail)), r.fetch)
+            } else {
+                (Err(JobError::State { path: "ca".into(), message: "CA not processed".into() }), Vec::new())
+            }
+        })
+        .collect();
+    for (i, r) in obtained_local_results {
+        if let Some(slot) = obtained.get_mut(i) {
+            slot.0 = r;
+        }
+    }
+    for (ca, (got, fetch)) in job.cas.iter().zip(obtained) {
         let (index, source, mut detail) = got?;
+        // Fetch outcomes: refused data is fixed at the source (65); network
+        // faults and a CRL not yet re-issued are worth a retry later (75).
+        for f in &fetch {
+            match f.outcome {
+                Outcome::Rejected => worst = worst.max(EXIT_DATAERR),
+                Outcome::Failed | Outcome::NotUpdatedYet if worst == EXIT_OK => worst = EXIT_TEMPFAIL,
+                _ => {}
+            }
+        }
         let kid = ca.cert.kid_hex();
         let mut report = IssuerReport {
             name: ca.name.clone(),
@@ -280,8 +335,9 @@ pub fn run(job: &Job, opts: &RunOptions, log: &(dyn Fn(&str) + Sync)) -> Result<
             detail: None,
             entries: 0,
             crls: Vec::new(),
+            fetch,
         };
-        if matches!(source, IndexSource::LastGood | IndexSource::Unusable) {
+        if matches!(source, IndexSource::LastGood | IndexSource::Unusable) && report.fetch.is_empty() {
             worst = worst.max(EXIT_DATAERR);
         }
         match index {

@@ -40,6 +40,11 @@ impl State {
         Ok(State { dir })
     }
 
+    /// The state folder (`<output>/_state`).
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     pub fn index_path(&self, kid: &str) -> PathBuf {
         self.dir.join(crlbatch_index::index_file_name(kid))
     }

@@ -7,6 +7,7 @@ pub mod gen;
 pub mod index;
 pub mod inspect;
 pub mod run;
+pub mod schedule;
 pub mod status;
 
 use crlbatch_crl::{CaCert, Limits, ParseOptions, Timestamp};

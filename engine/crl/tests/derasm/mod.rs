@@ -63,7 +63,7 @@ fn push_len(out: &mut Vec<u8>, len: usize) {
 }
 
 fn hex(tok: &str) -> Vec<u8> {
-    assert!(tok.len() % 2 == 0, "odd hex token {tok:?}");
+    assert!(tok.len().is_multiple_of(2), "odd hex token {tok:?}");
     (0..tok.len())
         .step_by(2)
         .map(|i| u8::from_str_radix(&tok[i..i + 2], 16).unwrap_or_else(|_| panic!("bad hex {tok:?}")))

@@ -1,0 +1,128 @@
+//! What happened to each source in a run: recorded in the run manifest and
+//! logged as one structured event per source.
+
+use serde::Serialize;
+
+use crlbatch_crl::Timestamp;
+
+/// The outcome of fetching one source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// A new CRL was received, verified and stored.
+    Updated,
+    /// The server answered 304: the stored CRL is current.
+    NotModified,
+    /// A CRL was received but it is the one already stored (same thisUpdate
+    /// and cRLNumber): the publisher has not issued the next one yet.
+    NotUpdatedYet,
+    /// Nothing usable was received (network, timeout, HTTP error), after
+    /// the retries the policy allows.
+    Failed,
+    /// A body was received and refused: not a CRL, bad signature, another
+    /// CA, stale, delta, older than the stored one (rollback), too large.
+    Rejected,
+}
+
+impl Outcome {
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::Updated => "updated",
+            Outcome::NotModified => "not_modified",
+            Outcome::NotUpdatedYet => "not_updated_yet",
+            Outcome::Failed => "failed",
+            Outcome::Rejected => "rejected",
+        }
+    }
+}
+
+/// Which CRL a source serves after the fetch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Serving {
+    /// The CRL just received.
+    New,
+    /// The CRL stored by an earlier run (its freshness is judged at use).
+    Stored,
+    /// None: the source has never delivered a good CRL.
+    None,
+}
+
+/// One source's fetch, as recorded in the manifest.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FetchRecord {
+    pub source: String,
+    pub outcome: Outcome,
+    /// Whether a later retry may succeed (network faults, 5xx, 429).
+    pub transient: bool,
+    pub http_status: Option<u16>,
+    pub attempts: u32,
+    /// Body bytes received (last attempt).
+    pub bytes: Option<u64>,
+    pub seconds: f64,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    pub serving: Serving,
+    /// The CRL now served for this source.
+    pub crl_number: Option<String>,
+    pub this_update: Option<Timestamp>,
+    pub next_update: Option<Timestamp>,
+    pub sha256: Option<String>,
+    /// Why it failed or was refused (one line).
+    pub error: Option<String>,
+}
+
+impl FetchRecord {
+    /// The record as one logfmt line (`fetch source=... outcome=...`); no
+    /// personal data is involved.
+    pub fn log_line(&self) -> String {
+        let mut s = format!(
+            "fetch source={} outcome={} attempts={} seconds={:.3}",
+            quote(&self.source),
+            self.outcome.name(),
+            self.attempts,
+            self.seconds
+        );
+        if let Some(st) = self.http_status {
+            s.push_str(&format!(" status={st}"));
+        }
+        if let Some(b) = self.bytes {
+            s.push_str(&format!(" bytes={b}"));
+        }
+        if let Some(n) = &self.crl_number {
+            s.push_str(&format!(" crl_number={n}"));
+        }
+        if let Some(t) = self.this_update {
+            s.push_str(&format!(" this_update={t}"));
+        }
+        s.push_str(&format!(
+            " serving={}",
+            serde_json::to_value(self.serving).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+        ));
+        if let Some(e) = &self.etag {
+            s.push_str(&format!(" etag={}", quote(e)));
+        }
+        if let Some(e) = &self.error {
+            s.push_str(&format!(" transient={} error={}", self.transient, quote(e)));
+        }
+        s
+    }
+}
+
+fn quote(s: &str) -> String {
+    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_graphic() && b != b'"' && b != b'=') {
+        s.to_owned()
+    } else {
+        format!("{s:?}")
+    }
+}
+
+/// What the caller's verification found in a received CRL.
+#[derive(Debug)]
+pub struct Verified<T> {
+    pub crl_number: Option<String>,
+    pub this_update: Timestamp,
+    pub next_update: Option<Timestamp>,
+    /// The caller's product of verification (for example its index).
+    pub payload: T,
+}
