@@ -484,3 +484,47 @@ fn diff_json_lines_follow_the_schema() {
     assert_eq!(lines[0]["summary"]["added"], 0);
     assert_eq!(lines[0]["summary"]["removed"], 0);
 }
+
+/// jobs/deploy/: each example runs the bundled HTTP job with a command line
+/// this binary accepts, never two runs at once, in Japan time.
+#[test]
+fn deployment_examples_run_the_bundled_job() {
+    let deploy = common::repo().join("jobs/deploy");
+    let read = |f: &str| std::fs::read_to_string(deploy.join(f)).unwrap();
+    let job = "/etc/crlbatch/nightly-type2-http.toml";
+    assert!(common::repo().join("jobs/nightly-type2-http.toml").exists());
+    // The command each example runs, checked against this binary's parser.
+    let accepted = |args: &[&str]| {
+        let mut a = args.to_vec();
+        a.push("--help");
+        let o = run(&a);
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+    };
+    let service = read("crlbatch-nightly.service");
+    let exec = service.lines().find_map(|l| l.strip_prefix("ExecStart=")).unwrap();
+    assert_eq!(exec, format!("/usr/local/bin/crlbatch run {job}"));
+    assert!(service.contains("Type=oneshot"));
+    accepted(&["run", job]);
+    let timer = read("crlbatch-nightly.timer");
+    assert!(timer.contains("OnCalendar=*-*-* 02:30:00 Asia/Tokyo"));
+    assert!(timer.contains("Persistent=true"));
+    let cron = read("cronjob.yaml");
+    for want in [
+        "kind: CronJob",
+        "schedule: \"30 2 * * *\"",
+        "timeZone: \"Asia/Tokyo\"",
+        "concurrencyPolicy: Forbid",
+        "restartPolicy: Never",
+        &format!("args: [\"run\", \"{job}\"]"),
+        "values: [2, 65, 66, 69, 70, 73, 78]",
+    ] {
+        assert!(cron.contains(want), "cronjob.yaml lacks {want}");
+    }
+    let crontab = read("crontab");
+    let line = crontab.lines().find(|l| l.starts_with("30 2 * * *")).unwrap();
+    assert!(
+        line.contains(&format!("flock -n /var/lib/crlbatch/cron.lock /usr/local/bin/crlbatch run {job} ")),
+        "{line}"
+    );
+    assert!(crontab.contains("CRON_TZ=Asia/Tokyo"));
+}
