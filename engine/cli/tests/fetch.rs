@@ -655,3 +655,111 @@ fn fetch_settings_and_sources_are_validated_with_one_line_errors() {
         assert!(e.contains(want), "{want}: {e}");
     }
 }
+
+/// An https source under a private PKI: trusted through `[fetch]
+/// tls_ca_file`, refused (certificate error, last good kept) without it.
+#[test]
+fn https_source_with_a_private_root() {
+    use std::io::BufRead;
+    let fx = fixture(1, "");
+    let tls = fx.root.join("tls");
+    std::fs::create_dir_all(&tls).unwrap();
+    let openssl = |args: &[&str]| {
+        let o = Command::new("openssl").args(args).current_dir(&tls).output().unwrap();
+        assert!(o.status.success(), "openssl {args:?}: {}", stderr(&o));
+    };
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "30",
+        "-subj",
+        "/CN=crlbatch test root",
+    ]);
+    openssl(&[
+        "req",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        "leaf.key",
+        "-out",
+        "leaf.csr",
+        "-subj",
+        "/CN=127.0.0.1",
+    ]);
+    std::fs::write(
+        tls.join("ext.cnf"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "leaf.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "leaf.pem",
+        "-days",
+        "30",
+        "-extfile",
+        "ext.cnf",
+    ]);
+    let script = "import functools,http.server,ssl,sys\n\
+ctx=ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER); ctx.load_cert_chain(sys.argv[1], sys.argv[2])\n\
+h=functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[3])\n\
+s=http.server.ThreadingHTTPServer(('127.0.0.1', 0), h); s.socket=ctx.wrap_socket(s.socket, server_side=True)\n\
+print(s.server_address[1], flush=True); s.serve_forever()\n";
+    let mut server = Command::new("python3")
+        .args(["-c", script])
+        .arg(tls.join("leaf.pem"))
+        .arg(tls.join("leaf.key"))
+        .arg(fx.root.join("crl"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut port = String::new();
+    std::io::BufReader::new(server.stdout.take().unwrap()).read_line(&mut port).unwrap();
+    let url = format!("https://127.0.0.1:{}/sign-2023.crl", port.trim());
+    let job = fx.root.join("job.toml");
+    let text = std::fs::read_to_string(&job).unwrap().replace(&fx.server.url("/sign-2023.crl"), &url);
+    std::fs::write(&job, text.replace("[fetch]\n", "[fetch]\ntls_ca_file = \"tls/ca.pem\"\n")).unwrap();
+    let (o1, m1) = fx.run();
+    // Without the private root, the server's certificate is not trusted.
+    std::fs::write(&job, &text).unwrap();
+    let (o2, m2) = fx.run();
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(code(&o1), 0, "{}", stderr(&o1));
+    let f = fetch0(&m1);
+    assert_eq!(f["outcome"], "updated", "{f}");
+    assert_eq!(f["source"], url.as_str());
+    assert_eq!(code(&o2), 75, "{}", stderr(&o2));
+    let f = fetch0(&m2);
+    assert_eq!(f["outcome"], "failed");
+    assert!(f["error"].as_str().unwrap().contains("UnknownIssuer"), "{f}");
+    assert_eq!(f["serving"], "stored");
+    assert_eq!(issuer(&m2, "sign-2023")["usable"], true);
+    // A bad bundle is a configuration error.
+    std::fs::write(&job, text.replace("[fetch]\n", "[fetch]\ntls_ca_file = \"job.toml\"\n")).unwrap();
+    let o = crlbatch(&["run", job.to_str().unwrap(), "--at", AT]);
+    assert_eq!(code(&o), 78, "{}", stderr(&o));
+    assert!(stderr(&o).contains("[fetch] tls_ca_file "), "{}", stderr(&o));
+}

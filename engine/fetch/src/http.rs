@@ -63,13 +63,17 @@ pub fn fetch_all<T: Send + 'static>(
         .map_err(|e| FetchError::Client(e.to_string()))?;
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     rt.block_on(async {
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .connect_timeout(policy.connect_timeout)
             .read_timeout(policy.read_timeout)
             .user_agent(policy.user_agent.clone())
-            .redirect(reqwest::redirect::Policy::limited(MAX_REDIRECTS))
-            .build()
-            .map_err(|e| FetchError::Client(one_line(&e)))?;
+            .redirect(reqwest::redirect::Policy::limited(MAX_REDIRECTS));
+        if let Some(pem) = &policy.extra_roots_pem {
+            for cert in reqwest::Certificate::from_pem_bundle(pem).map_err(|e| FetchError::Client(one_line(&e)))? {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        let client = builder.build().map_err(|e| FetchError::Client(one_line(&e)))?;
         // Verification parses whole CRLs: no more at once than cores.
         let slots = Arc::new(tokio::sync::Semaphore::new(cores));
         let out = futures_util::stream::iter(requests)

@@ -30,6 +30,9 @@ pub struct FetchPolicy {
     /// Largest body accepted (the job's `limits.max_crl_bytes`).
     pub max_body_bytes: u64,
     pub user_agent: String,
+    /// Extra trust anchors for https sources (PEM), added to Mozilla's
+    /// roots: for a publisher or mirror under a private PKI.
+    pub extra_roots_pem: Option<Vec<u8>>,
 }
 
 impl Default for FetchPolicy {
@@ -44,11 +47,21 @@ impl Default for FetchPolicy {
             backoff_max: DEFAULT_BACKOFF_MAX,
             max_body_bytes: 4 << 30,
             user_agent: format!("crlbatch/{}", env!("CARGO_PKG_VERSION")),
+            extra_roots_pem: None,
         }
     }
 }
 
 impl FetchPolicy {
+    /// Check a PEM bundle of trust anchors: at least one certificate.
+    pub fn check_roots(pem: &[u8]) -> Result<usize, String> {
+        let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| e.to_string())?;
+        if certs.is_empty() {
+            return Err("no PEM certificate found".into());
+        }
+        Ok(certs.len())
+    }
+
     /// The delay before attempt `next` (2, 3, ...): full jitter over an
     /// exponentially growing window, at least `retry_after` when the server
     /// asked for it, never over `backoff_max`.

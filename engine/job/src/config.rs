@@ -21,6 +21,18 @@ use crate::error::JobError;
 /// still far below this).
 pub const MAX_JOB_FILE_BYTES: u64 = 16 << 20;
 
+/// Largest `[fetch] tls_ca_file` accepted (a bundle of a few hundred roots).
+pub const MAX_TLS_CA_FILE_BYTES: u64 = 4 << 20;
+
+/// Read a small file whole, refusing one over `limit` bytes.
+fn read_small(path: &Path, limit: u64) -> Result<Vec<u8>, String> {
+    let size = std::fs::metadata(path).map_err(|e| e.to_string())?.len();
+    if size > limit {
+        return Err(format!("{size} bytes, over the limit of {limit}"));
+    }
+    std::fs::read(path).map_err(|e| e.to_string())
+}
+
 /// The default time zone of `run_date` and schedules.
 pub const DEFAULT_TIMEZONE: &str = "Asia/Tokyo";
 
@@ -52,6 +64,7 @@ struct RawFetch {
     attempts: Option<u32>,
     backoff_base_ms: Option<u64>,
     backoff_max_ms: Option<u64>,
+    tls_ca_file: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -217,6 +230,17 @@ impl Job {
             backoff_max: f.backoff_max_ms.map_or(d.backoff_max, Duration::from_millis),
             max_body_bytes: limits.max_crl_bytes,
             user_agent: d.user_agent,
+            extra_roots_pem: match &f.tls_ca_file {
+                None => None,
+                Some(file) => {
+                    let p = resolve(file);
+                    let pem = read_small(&p, MAX_TLS_CA_FILE_BYTES)
+                        .map_err(|e| cfg(format!("[fetch] tls_ca_file {}: {e}", p.display())))?;
+                    FetchPolicy::check_roots(&pem)
+                        .map_err(|e| cfg(format!("[fetch] tls_ca_file {}: {e}", p.display())))?;
+                    Some(pem)
+                }
+            },
         };
         Ok(Job {
             fetch,
