@@ -3,8 +3,8 @@
 same generated files. Whole processes, wall time and peak RSS from
 /usr/bin/time, median of several runs, warm page cache.
 
-    python3 benches/run.py            # 1M and 10M (about 10 minutes)
-    python3 benches/run.py --quick    # 1M only (about 2 minutes)
+    python3 benches/run.py            # everything (about 20 minutes)
+    python3 benches/run.py --quick    # 1M sizes only (under 5 minutes)
 
 Inputs are generated with `crlbatch gen` into benches/cache/ (reused when
 present). Results are printed and written to benches/RESULTS.md.
@@ -25,6 +25,8 @@ ROOT = os.path.dirname(HERE)
 CACHE = os.path.join(HERE, "cache")
 TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.expanduser("~/.cache/crlbatch/target"))
 BIN = os.path.join(TARGET, "release", "crlbatch")
+PEERS_TARGET = os.path.join(TARGET, "peers")
+PEERS = os.path.join(PEERS_TARGET, "release", "crlbatch-peers")
 AT = "2026-11-26T03:00:00Z"
 
 
@@ -35,6 +37,9 @@ def sh(cmd, **kw):
 def ensure_tools():
     env = dict(os.environ, CARGO_TARGET_DIR=TARGET)
     subprocess.run(["cargo", "build", "--release", "--quiet", "-p", "crlbatch"], check=True, cwd=ROOT, env=env)
+    # The Rust peers: their own workspace (benches/peers), their own target.
+    subprocess.run(["cargo", "build", "--release", "--quiet", "--manifest-path", os.path.join(HERE, "peers", "Cargo.toml")],
+                   check=True, cwd=ROOT, env=dict(os.environ, CARGO_TARGET_DIR=PEERS_TARGET))
     try:
         import cryptography  # noqa: F401
         import duckdb  # noqa: F401
@@ -110,6 +115,9 @@ def ingest_rows(n, runs, slow_runs):
         ("openssl crl -noout -CAfile (parse+verify)",
          ["openssl", "crl", "-inform", "DER", "-in", crl, "-noout", "-CAfile", pem], slow_runs),
         ("pyca/cryptography load+verify+iterate", [sys.executable, os.path.join(HERE, "pyca_crl.py"), crl, ca], slow_runs),
+        ("rustls-webpki OwnedCertRevocationList::from_der (parse)", [PEERS, "webpki", crl], slow_runs),
+        ("x509-parser parse_x509_crl + iterate (parse)", [PEERS, "x509-parser", crl], slow_runs),
+        ("x509-cert CertificateList::from_der + iterate (parse)", [PEERS, "x509-cert", crl], slow_runs),
     ]
     results = {}
     for name, cmd, r in tools:
@@ -152,6 +160,110 @@ def check_rows(n, runs):
                   "records_per_second_whole_process": n / crl_wall, "attention": manifest["counts"]["attention"]}
 
 
+def scaling_rows(sizes, runs):
+    """crlbatch index (default: with the whole-file SHA-256) and the hashing
+    floor at each size: the cost should grow linearly."""
+    points = []
+    for n in sizes:
+        crl, ca, _ = gen_crl(n)
+        out = tempfile.mkdtemp(prefix="crlbatch-bench-")
+        idx = measure([BIN, "index", "--ca", ca, "--crl", crl, "--out", out, "--at", AT], runs, warm=[crl])
+        floor = measure(["openssl", "dgst", "-sha256", crl], runs, warm=[crl])
+        shutil.rmtree(out)
+        print(f"  scaling {human(n)}: crlbatch index {idx[0]:.3f} s {idx[1]:.0f} MB, dgst {floor[0]:.3f} s", flush=True)
+        points.append({"entries": n, "bytes": os.path.getsize(crl), "wall": idx[0], "rss": idx[1],
+                       "floor_wall": floor[0], "floor_rss": floor[1]})
+    rows = []
+    for p in points:
+        w = f"scaling {human(p['entries'])} ({p['bytes'] / 1e6:.0f} MB)"
+        rows.append((w, "crlbatch index (verify+parse+build+persist, file SHA-256)", p["wall"], p["rss"], 1.0))
+        rows.append((w, "openssl dgst -sha256 (floor)", p["floor_wall"], p["floor_rss"], p["floor_wall"] / p["wall"]))
+    return rows, points
+
+
+def partition_rows(n, parts, runs):
+    """The same n entries as one CRL and as `parts` partition CRLs."""
+    d = os.path.join(CACHE, f"partitions-{n}-{parts}")
+    if not os.path.exists(os.path.join(d, "gen.json")):
+        sh([BIN, "gen", "--out", d, "--entries", str(n), "--partitions", str(parts), "--only", "sign-2023"])
+    pdir = os.path.join(d, "crl", "sign-2023")
+    files = sorted(os.path.join(pdir, f) for f in os.listdir(pdir))
+    ca = os.path.join(d, "ca", "sign-2023.der")
+    one, one_ca, _ = gen_crl(n)
+    out = tempfile.mkdtemp(prefix="crlbatch-bench-")
+    single = measure([BIN, "index", "--ca", one_ca, "--crl", one, "--out", out, "--at", AT], runs, warm=[one])
+    many = measure([BIN, "index", "--ca", ca, "--out", out, "--at", AT, "--crl"] + files, runs, warm=files)
+    floor = measure(["openssl", "dgst", "-sha256"] + files, runs, warm=files)
+    shutil.rmtree(out)
+    total = sum(os.path.getsize(f) for f in files)
+    print(f"  partitions: one CRL {single[0]:.3f} s, {parts} partitions {many[0]:.3f} s", flush=True)
+    w = f"partitions {human(n)} entries"
+    return [
+        (w, f"crlbatch index, one CRL ({os.path.getsize(one) / 1e6:.0f} MB)", single[0], single[1], 1.0),
+        (w, f"crlbatch index, {parts} partition CRLs ({total / 1e6:.0f} MB)", many[0], many[1], many[0] / single[0]),
+        (w, f"openssl dgst -sha256 over the {parts} partition files (floor)", floor[0], floor[1], floor[0] / single[0]),
+    ]
+
+
+def micro():
+    """Criterion micro-benchmarks, short run: name -> (median time, throughput)."""
+    env = dict(os.environ, CARGO_TARGET_DIR=TARGET)
+    r = subprocess.run(["cargo", "bench", "--quiet", "-p", "crlbatch-bench", "--", "--quick"], cwd=ROOT, env=env,
+                       capture_output=True, text=True, check=True)
+    res, name = {}, None
+    for line in r.stdout.splitlines():
+        parts = line.split()
+        if len(parts) == 1 and "/" in parts[0]:
+            name = parts[0]
+        elif "time:" in parts:
+            i = parts.index("time:")
+            if i > 0:
+                name = parts[0]
+            res[name] = {"time": " ".join(parts[i + 3:i + 5]).strip("[]")}
+        elif "thrpt:" in parts and name:
+            i = parts.index("thrpt:")
+            res[name]["thrpt"] = " ".join(parts[i + 3:i + 5]).strip("[]")
+    return res
+
+
+def svg_plot(points, path):
+    """The scaling curve: wall time and peak memory against entries."""
+    W, H, M = 720, 300, 50
+    xs = [p["entries"] for p in points]
+    xmax = max(xs) * 1.05
+
+    def panel(x0, title, series, unit):
+        ymax = max(v for _, vals, _ in series for v in vals) * 1.15
+        px = lambda x: x0 + M + (x / xmax) * (W / 2 - 2 * M)
+        py = lambda y: H - M - (y / ymax) * (H - 2 * M)
+        out = [f'<text x="{x0 + W / 4}" y="20" text-anchor="middle" font-size="14">{title}</text>',
+               f'<line x1="{px(0)}" y1="{py(0)}" x2="{px(xmax)}" y2="{py(0)}" stroke="black"/>',
+               f'<line x1="{px(0)}" y1="{py(0)}" x2="{px(0)}" y2="{py(ymax)}" stroke="black"/>']
+        for k in range(5):
+            y = ymax * k / 4
+            out.append(f'<text x="{px(0) - 6}" y="{py(y) + 4}" text-anchor="end" font-size="10">{y:.2f}</text>' if ymax < 10
+                       else f'<text x="{px(0) - 6}" y="{py(y) + 4}" text-anchor="end" font-size="10">{y:.0f}</text>')
+        for x in xs:
+            out.append(f'<text x="{px(x)}" y="{py(0) + 14}" text-anchor="middle" font-size="10">{human(x)}</text>')
+        out.append(f'<text x="{x0 + W / 4}" y="{H - 8}" text-anchor="middle" font-size="11">CRL entries</text>')
+        out.append(f'<text x="{x0 + 12}" y="{H / 2}" font-size="11" transform="rotate(-90 {x0 + 12} {H / 2})" text-anchor="middle">{unit}</text>')
+        for j, (label, vals, color) in enumerate(series):
+            pts = " ".join(f"{px(x):.1f},{py(v):.1f}" for x, v in zip(xs, vals))
+            out.append(f'<polyline points="{pts}" fill="none" stroke="{color}" stroke-width="2"/>')
+            out += [f'<circle cx="{px(x):.1f}" cy="{py(v):.1f}" r="3" fill="{color}"/>' for x, v in zip(xs, vals)]
+            out.append(f'<text x="{px(0) + 10}" y="{40 + 14 * j}" font-size="11" fill="{color}">{label}</text>')
+        return out
+
+    body = panel(0, "wall time (s)", [("crlbatch index", [p["wall"] for p in points], "#c0392b"),
+                                      ("openssl dgst -sha256 (floor)", [p["floor_wall"] for p in points], "#7f8c8d")], "seconds")
+    body += panel(W / 2, "peak memory (MB)", [("crlbatch index", [p["rss"] for p in points], "#c0392b"),
+                                              ("CRL file size", [p["bytes"] / 1e6 for p in points], "#7f8c8d")], "MB")
+    svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" viewBox="0 0 {W} {H}" font-family="sans-serif">',
+           '<rect width="100%" height="100%" fill="white"/>'] + body + ["</svg>"]
+    with open(path, "w") as f:
+        f.write("\n".join(svg) + "\n")
+
+
 def lookups():
     env = dict(os.environ, CARGO_TARGET_DIR=TARGET)
     r = subprocess.run(["cargo", "bench", "--quiet", "-p", "crlbatch-index", "--bench", "lookup"], cwd=ROOT, env=env,
@@ -162,8 +274,17 @@ def lookups():
 def machine():
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
     mem = next((int(l.split()[1]) // (1024 * 1024) for l in open("/proc/meminfo") if l.startswith("MemTotal")), 0)
+    lock = open(os.path.join(HERE, "peers", "Cargo.lock")).read()
+
+    def locked(name):
+        i = lock.find(f'name = "{name}"')
+        return lock[i:].split("\n")[1].split('"')[1] if i >= 0 else "?"
+
     versions = {
         "crlbatch": sh([BIN, "--version"]).stdout.strip().removeprefix("crlbatch "),
+        "rustls-webpki": locked("rustls-webpki"),
+        "x509-parser": locked("x509-parser"),
+        "x509-cert": locked("x509-cert"),
         "openssl": sh(["openssl", "version"]).stdout.strip(),
         "python": platform.python_version(),
     }
@@ -193,6 +314,14 @@ def main():
         r, f = check_rows(n, args.runs)
         rows += r
         facts["check"].append(f)
+    print("scaling", flush=True)
+    srows, points = scaling_rows([1_000_000] if args.quick else [1_000_000, 3_000_000, 10_000_000, 30_000_000], args.runs)
+    rows += srows
+    if not args.quick:
+        print("partitions", flush=True)
+        rows += partition_rows(10_000_000, 1700, args.runs)
+    svg_plot(points, os.path.join(HERE, "scaling.svg"))
+    mc = {} if args.quick else micro()
     lk = lookups()
     mach, versions = machine()
     date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -205,13 +334,16 @@ def main():
         "- versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()),
         f"- command: `{cmd}` (whole processes, /usr/bin/time, median of {args.runs} runs; "
         "the slow peers at 10M: 1 run; warm page cache)",
+        "- scaling plot: [`scaling.svg`](scaling.svg) (written by the same run)",
         "",
         "| workload | tool | wall (s) | peak RSS (MB) | ratio to crlbatch |",
         "|---|---|---:|---:|---:|",
     ]
     for w, name, wall, rss, ratio in rows:
         lines.append(f"| {w} | {name} | {wall:.3f} | {rss:.0f} | {ratio:.2f} |")
-    lines += ["", "Ratios: the ingest rows are relative to `crlbatch index --file-digest skip`, the check rows to `crlbatch run`.", ""]
+    lines += ["", "Ratios: the ingest rows are relative to `crlbatch index --file-digest skip`, the check rows to `crlbatch run`, "
+              "the scaling rows to `crlbatch index` at the same size, the partition rows to one CRL.", "",
+              "![scaling](scaling.svg)", ""]
     for f in facts["ingest"]:
         lines.append(f"- index at {human(f['entries'])} entries: {f['index_bytes']} bytes, "
                      f"{f['index_bytes_per_entry']:.2f} bytes per entry (CRL {f['crl_bytes']} bytes)")
@@ -221,6 +353,10 @@ def main():
                      f"{f['records_per_second_whole_process'] / 1e6:.2f} M records/s; {f['attention']} records need attention")
     lines.append("- index lookups, one core, 10M entries, random probes (`cargo bench -p crlbatch-index --bench lookup`): "
                  + ", ".join(f"{k} {int(v) / 1e6:.1f} M/s" for k, v in lk.items() if k != "entries"))
+    if mc:
+        lines += ["", "Micro-benchmarks (`cargo bench -p crlbatch-bench -- --quick`, criterion, one core; "
+                  "1M-entry inputs, 250,000-record row group):", "", "| benchmark | median time | throughput |", "|---|---:|---:|"]
+        lines += [f"| {k} | {v.get('time', '')} | {v.get('thrpt', '')} |" for k, v in mc.items()]
     text = "\n".join(lines) + "\n"
     print(text)
     with open(os.path.join(HERE, "RESULTS.md"), "w") as f:

@@ -229,6 +229,26 @@ fn entry_extensions(exts: &der::Tlv<'_>) -> Result<(Option<Reason>, Option<Times
     Ok((reason, invalidity))
 }
 
+/// Walk the entries of a revokedCertificates region (whole entries only)
+/// without decoding them: the DER boundary scan. Returns their number.
+/// Public for the micro-benchmarks (`benches/micro`).
+pub fn scan_entries(region: &[u8]) -> Result<u64, CrlError> {
+    let mut r = Reader::new(region, 0);
+    let mut n = 0u64;
+    while !r.is_empty() {
+        r.read(tag::SEQUENCE)?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// Decode the entries of a revokedCertificates region (whole entries only)
+/// into columns, as the parser's workers do. Public for the
+/// micro-benchmarks (`benches/micro`).
+pub fn decode_entries(region: &[u8], out: &mut EntryColumns) -> Result<(), CrlError> {
+    parse_entries(region, 0, 0, true, out)
+}
+
 /// Parse complete entries in `buf` (which holds whole entries only) into
 /// `out`. `base` is the absolute offset of `buf[0]`; `ordinal` the entry
 /// number of the first entry.

@@ -28,7 +28,10 @@ mod stream;
 
 use std::path::Path;
 
-pub use entry::{time_code, time_from_code, EntryColumns, EntrySink, LongEntry, TIME_BASE, TIME_OVERFLOW};
+pub use entry::{
+    decode_entries, scan_entries, time_code, time_from_code, EntryColumns, EntrySink, LongEntry, TIME_BASE,
+    TIME_OVERFLOW,
+};
 pub use ext::{CrlExtensions, CrlNumber, IssuingDistributionPoint};
 
 use crate::error::CrlError;

@@ -1,0 +1,1 @@
+//! Criterion micro-benchmarks live in `benches/micro.rs`; this library is empty.
