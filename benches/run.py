@@ -51,7 +51,7 @@ def ensure_tools():
         sys.exit("/usr/bin/time is required (apt-get install time)")
 
 
-def measure(cmd, runs, warm=None):
+def measure(cmd, runs, warm=None, allow_fail=False):
     """Median wall seconds and median peak RSS (MB) of `cmd` over `runs` runs."""
     walls, rss = [], []
     for _ in range(runs):
@@ -62,6 +62,10 @@ def measure(cmd, runs, warm=None):
                         pass
         r = subprocess.run(["/usr/bin/time", "-f", "%e %M"] + cmd, capture_output=True, text=True)
         if r.returncode not in (0,):
+            if allow_fail:
+                # A peer that cannot process the input: reported, not fatal.
+                why = next((l for l in r.stderr.splitlines() if l and not l.startswith("Command exited")), "failed")
+                return None, why.strip()
             raise SystemExit(f"failed ({r.returncode}): {' '.join(cmd)}\n{r.stderr[-2000:]}")
         wall, kb = r.stderr.strip().splitlines()[-1].split()
         walls.append(float(wall))
@@ -121,8 +125,13 @@ def ingest_rows(n, runs, slow_runs):
     ]
     results = {}
     for name, cmd, r in tools:
-        results[name] = measure(cmd, r, warm=[crl])
-        print(f"  {human(n)} {name}: {results[name][0]:.3f} s, {results[name][1]:.0f} MB", flush=True)
+        res = measure(cmd, r, warm=[crl], allow_fail=cmd[0] == PEERS)
+        if res[0] is None:
+            print(f"  {human(n)} {name}: FAILED: {res[1]}", flush=True)
+            rows.append((f"ingest {human(n)} ({size / 1e6:.0f} MB)", f"{name}: failed ({res[1]})", None, None, None))
+            continue
+        results[name] = res
+        print(f"  {human(n)} {name}: {res[0]:.3f} s, {res[1]:.0f} MB", flush=True)
     idx = [f for f in os.listdir(out) if f.endswith(".crlidx")][0]
     idx_bytes = os.path.getsize(os.path.join(out, idx))
     base = results["crlbatch index --file-digest skip (verify+parse+build+persist)"][0]
@@ -340,7 +349,10 @@ def main():
         "|---|---|---:|---:|---:|",
     ]
     for w, name, wall, rss, ratio in rows:
-        lines.append(f"| {w} | {name} | {wall:.3f} | {rss:.0f} | {ratio:.2f} |")
+        if wall is None:
+            lines.append(f"| {w} | {name} | — | — | — |")
+        else:
+            lines.append(f"| {w} | {name} | {wall:.3f} | {rss:.0f} | {ratio:.2f} |")
     lines += ["", "Ratios: the ingest rows are relative to `crlbatch index --file-digest skip`, the check rows to `crlbatch run`, "
               "the scaling rows to `crlbatch index` at the same size, the partition rows to one CRL.", "",
               "![scaling](scaling.svg)", ""]

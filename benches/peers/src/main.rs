@@ -35,7 +35,7 @@ fn run(tool: &str, path: &str) -> Result<u64, String> {
         }
         "x509-cert" => {
             use x509_cert::der::Decode;
-            let crl = x509_cert::crl::CertificateList::from_der(&bytes).map_err(|e| e.to_string())?;
+            let crl = x509_cert::crl::CertificateList::<x509_cert::certificate::Rfc5280>::from_der(&bytes).map_err(|e| e.to_string())?;
             let mut n = 0u64;
             let mut acc = 0u64;
             for r in crl.tbs_cert_list.revoked_certificates.iter().flatten() {
