@@ -228,8 +228,11 @@ def micro():
             i = parts.index("time:")
             if i > 0:
                 name = parts[0]
-            res[name] = {"time": " ".join(parts[i + 3:i + 5]).strip("[]")}
-        elif "thrpt:" in parts and name:
+            # The first time/thrpt lines after a name are the estimates; later
+            # ones (under "change:") compare with the previous run.
+            if name not in res:
+                res[name] = {"time": " ".join(parts[i + 3:i + 5]).strip("[]")}
+        elif "thrpt:" in parts and name in res and "thrpt" not in res[name]:
             i = parts.index("thrpt:")
             res[name]["thrpt"] = " ".join(parts[i + 3:i + 5]).strip("[]")
     return res

@@ -131,6 +131,58 @@ fn better(a: (Timestamp, usize), b: (Timestamp, usize)) -> bool {
     a < b
 }
 
+/// Bits per pass of the radix sort (2048 buckets: the counts stay in L1).
+const RADIX_BITS: u32 = 11;
+/// Below this many entries a comparison sort is as fast.
+const RADIX_MIN_LEN: usize = 1 << 16;
+
+/// Sort (serial, input position) pairs by serial, ties in input order
+/// (stable). JPKI-like serials are dense, so when they span less than 2^32
+/// an LSD radix sort on the offset from the smallest does it in two or
+/// three linear passes; otherwise a parallel comparison sort.
+fn sort_pairs(pairs: &mut Vec<(u64, u32)>) {
+    let min = pairs.iter().map(|p| p.0).min().unwrap_or(0);
+    let max = pairs.iter().map(|p| p.0).max().unwrap_or(0);
+    let span = max - min;
+    if pairs.len() < RADIX_MIN_LEN || span > u64::from(u32::MAX) {
+        pairs.par_sort_unstable();
+        return;
+    }
+    let bits = 64 - span.leading_zeros();
+    let passes = bits.div_ceil(RADIX_BITS);
+    let mask = (1u64 << RADIX_BITS) - 1;
+    let mut src = std::mem::take(pairs);
+    let mut dst: Vec<(u64, u32)> = vec![(0, 0); src.len()];
+    for pass in 0..passes {
+        let shift = pass * RADIX_BITS;
+        // The masked value has RADIX_BITS bits: it fits any usize.
+        #[allow(clippy::cast_possible_truncation)]
+        let bucket = |s: u64| ((s - min) >> shift & mask) as usize;
+        let mut starts = vec![0usize; 1 << RADIX_BITS];
+        for p in &src {
+            if let Some(c) = starts.get_mut(bucket(p.0)) {
+                *c += 1;
+            }
+        }
+        let mut sum = 0usize;
+        for c in &mut starts {
+            let n = *c;
+            *c = sum;
+            sum += n;
+        }
+        for &p in &src {
+            if let Some(at) = starts.get_mut(bucket(p.0)) {
+                if let Some(d) = dst.get_mut(*at) {
+                    *d = p;
+                }
+                *at += 1;
+            }
+        }
+        std::mem::swap(&mut src, &mut dst);
+    }
+    *pairs = src;
+}
+
 /// Sort long serials, de-duplicate by the earliest-revocation rule.
 fn finish_long(mut long: Vec<LongEntry>) -> (Vec<LongRecord>, u64) {
     long.sort_by(|a, b| {
@@ -223,7 +275,7 @@ impl RevocationIndex {
         } else {
             let mut pairs: Vec<(u64, u32)> =
                 serials.iter().enumerate().map(|(i, &s)| (s, u32::try_from(i).unwrap_or(u32::MAX))).collect();
-            pairs.par_sort_unstable();
+            sort_pairs(&mut pairs);
             let mut order: Vec<u32> = Vec::with_capacity(n);
             let mut i = 0usize;
             while let Some(&(s, first)) = pairs.get(i) {
@@ -265,19 +317,17 @@ impl RevocationIndex {
                     t.push(code);
                     r.push(reasons.get(i as usize).copied().unwrap_or(crlbatch_crl::NO_REASON));
                 }
-                // Invalidity dates follow their entry to its new rank.
-                let mut src_to_rank: Vec<(u32, u32)> =
-                    order.iter().enumerate().map(|(rank, &i)| (i, u32::try_from(rank).unwrap_or(u32::MAX))).collect();
-                src_to_rank.par_sort_unstable();
+                // Invalidity dates follow their entry to its new rank (the
+                // inverse permutation; entries dropped as duplicates have none).
+                let mut rank_of: Vec<u32> = vec![u32::MAX; n];
+                for (rank, &i) in order.iter().enumerate() {
+                    if let Some(slot) = rank_of.get_mut(i as usize) {
+                        *slot = u32::try_from(rank).unwrap_or(u32::MAX);
+                    }
+                }
                 let mut inv: Vec<(u32, Timestamp)> = invalidity
                     .iter()
-                    .filter_map(|&(i, t)| {
-                        src_to_rank
-                            .binary_search_by_key(&i, |&(s, _)| s)
-                            .ok()
-                            .and_then(|p| src_to_rank.get(p))
-                            .map(|&(_, r)| (r, t))
-                    })
+                    .filter_map(|&(i, t)| rank_of.get(i as usize).filter(|&&r| r != u32::MAX).map(|&r| (r, t)))
                     .collect();
                 inv.sort_unstable_by_key(|&(k, _)| k);
                 (members, t, r, ovf, inv)
@@ -458,7 +508,36 @@ impl RevocationIndex {
 
 #[cfg(test)]
 mod tests {
-    use super::RankBuckets;
+    use super::{sort_pairs, RankBuckets, RADIX_MIN_LEN};
+
+    /// The radix path sorts like a stable sort by serial (ties in input
+    /// order), for dense and sparse spans; wide spans take the other path.
+    #[test]
+    #[allow(clippy::cast_possible_truncation, clippy::indexing_slicing)]
+    fn sort_pairs_is_a_stable_sort_by_serial() {
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut rnd = |m: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % m
+        };
+        for span in [1_000u64, 3_000_000, 1 << 31, u64::from(u32::MAX), 1 << 40] {
+            let n = RADIX_MIN_LEN * 2;
+            let base = 1_000_000_000u64;
+            let mut pairs: Vec<(u64, u32)> = (0..n).map(|i| (base + rnd(span + 1), i as u32)).collect();
+            pairs.push((base, n as u32));
+            pairs.push((base + span, n as u32 + 1));
+            let mut want = pairs.clone();
+            want.sort_by_key(|p| p.0);
+            sort_pairs(&mut pairs);
+            if span <= u64::from(u32::MAX) {
+                assert_eq!(pairs, want, "span {span}");
+            } else {
+                assert!(pairs.windows(2).all(|w| w[0].0 <= w[1].0), "span {span}");
+            }
+        }
+    }
 
     /// The bucket directory answers exactly like a binary search of the
     /// whole list: empty lists, gaps of many buckets, bucket edges, ranks
