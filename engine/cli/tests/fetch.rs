@@ -8,6 +8,8 @@
 
 mod common;
 
+use common::{crlbatch, stderr};
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
@@ -16,14 +18,6 @@ use common::http::{Reply, Server};
 use serde_json::Value;
 
 const AT: &str = "2026-11-26T03:00:00Z";
-
-fn crlbatch(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_crlbatch")).args(args).output().unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 struct Fx {
     _d: tempfile::TempDir,
@@ -126,6 +120,18 @@ impl Fx {
 
     fn run(&self) -> (Output, Value) {
         self.run_at(AT)
+    }
+
+    /// The bytes of another sign-2023 CRL of the same PKI (same seed and
+    /// keys), generated with `extra` options (`--this-update`, `--crl-number`).
+    fn sign_crl(&self, dir: &str, extra: &[&str]) -> Vec<u8> {
+        let out = self.root.join(dir);
+        let mut args =
+            vec!["gen", "--out", out.to_str().unwrap(), "--seed", "3", "--entries", "3000", "--only", "sign-2023"];
+        args.extend_from_slice(extra);
+        let o = crlbatch(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        std::fs::read(out.join("crl/sign-2023.crl")).unwrap()
     }
 
     fn crl(&self, name: &str) -> Vec<u8> {
@@ -419,45 +425,15 @@ fn delta_crl_is_refused() {
 #[test]
 fn older_crl_is_refused_as_a_rollback() {
     let fx = fixture(1, "");
-    let older = fx.root.join("older");
-    let o = crlbatch(&[
-        "gen",
-        "--out",
-        older.to_str().unwrap(),
-        "--seed",
-        "3",
-        "--entries",
-        "3000",
-        "--only",
-        "sign-2023",
-        "--this-update",
-        "2026-11-25T14:00:00Z",
-        "--crl-number",
-        "1",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let newer = fx.root.join("newer");
-    let o = crlbatch(&[
-        "gen",
-        "--out",
-        newer.to_str().unwrap(),
-        "--seed",
-        "3",
-        "--entries",
-        "3000",
-        "--only",
-        "sign-2023",
-        "--crl-number",
-        "2",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    fx.server.script("/sign-2023.crl", vec![Reply::ok(&std::fs::read(newer.join("crl/sign-2023.crl")).unwrap(), "n")]);
+    let older = fx.sign_crl("older", &["--this-update", "2026-11-25T14:00:00Z", "--crl-number", "1"]);
+    let newer = fx.sign_crl("newer", &["--crl-number", "2"]);
+    fx.server.script("/sign-2023.crl", vec![Reply::ok(&newer, "n")]);
     let (o, m) = fx.run();
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert_eq!(fetch0(&m)["crl_number"], "2");
     let stored = fx.stored();
     // A replayed older CRL (lower number, older thisUpdate) must not replace it.
-    fx.server.script("/sign-2023.crl", vec![Reply::ok(&std::fs::read(older.join("crl/sign-2023.crl")).unwrap(), "o")]);
+    fx.server.script("/sign-2023.crl", vec![Reply::ok(&older, "o")]);
     let (o, m) = fx.run();
     assert_eq!(code(&o), 65, "{}", stderr(&o));
     let f = fetch0(&m);
@@ -471,22 +447,8 @@ fn older_crl_is_refused_as_a_rollback() {
 #[test]
 fn stale_crl_is_refused_and_without_a_last_good_one_everything_is_unknown() {
     let fx = fixture(1, "");
-    let old = fx.root.join("old");
-    let o = crlbatch(&[
-        "gen",
-        "--out",
-        old.to_str().unwrap(),
-        "--seed",
-        "3",
-        "--entries",
-        "3000",
-        "--only",
-        "sign-2023",
-        "--this-update",
-        "2026-11-24T15:00:00Z",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    fx.server.script("/sign-2023.crl", vec![Reply::ok(&std::fs::read(old.join("crl/sign-2023.crl")).unwrap(), "s")]);
+    let old = fx.sign_crl("old", &["--this-update", "2026-11-24T15:00:00Z"]);
+    fx.server.script("/sign-2023.crl", vec![Reply::ok(&old, "s")]);
     let (o, m) = fx.run();
     assert_eq!(code(&o), 65, "{}", stderr(&o));
     let f = fetch0(&m);

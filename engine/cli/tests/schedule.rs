@@ -6,17 +6,11 @@
 
 mod common;
 
+use common::{crlbatch, stderr};
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn crlbatch(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_crlbatch")).args(args).output().unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 /// A small generated PKI with records and a job with `schedule`.
 fn setup(schedule: &str) -> (tempfile::TempDir, PathBuf) {

@@ -4,6 +4,16 @@
 
 pub mod http;
 
+/// Run the crlbatch binary under test.
+pub fn crlbatch(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_crlbatch")).args(args).output().unwrap()
+}
+
+/// A process's stderr as text.
+pub fn stderr(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
 use serde_json::Value;
 
 /// The repository root.
