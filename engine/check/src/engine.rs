@@ -724,16 +724,20 @@ impl<'a> Worker<'a> {
             File::open(&file.path).map_err(|e| CheckError::Unreadable { path: p.clone(), message: e.to_string() })?;
         let md = file.metadata.metadata();
         let row_base: u64 = md.row_groups().iter().take(rg).map(|g| u64::try_from(g.num_rows()).unwrap_or(0)).sum();
-        let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(f, file.metadata.clone())
-            .with_projection(file.projection.clone())
-            .with_row_groups(vec![rg])
-            .with_batch_size(BATCH_ROWS)
-            .build()
-            .map_err(|e| CheckError::Decode { path: p.clone(), row_group: rg, message: e.to_string() })?;
+        let decode_err = |message: String| CheckError::Decode { path: p.clone(), row_group: rg, message };
+        let mut reader = crate::guard::decode(|| {
+            ParquetRecordBatchReaderBuilder::new_with_metadata(f, file.metadata.clone())
+                .with_projection(file.projection.clone())
+                .with_row_groups(vec![rg])
+                .with_batch_size(BATCH_ROWS)
+                .build()
+        })
+        .map_err(decode_err)?
+        .map_err(|e| decode_err(e.to_string()))?;
         let mut base = row_base;
-        for batch in reader {
-            let batch =
-                batch.map_err(|e| CheckError::Decode { path: p.clone(), row_group: rg, message: e.to_string() })?;
+        // Each batch is decoded inside the fence (see `guard`).
+        while let Some(batch) = crate::guard::decode(|| reader.next()).map_err(decode_err)? {
+            let batch = batch.map_err(|e| decode_err(e.to_string()))?;
             self.process_batch(&batch, file, base)?;
             base += batch.num_rows() as u64;
         }

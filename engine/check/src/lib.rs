@@ -7,6 +7,7 @@
 mod columns;
 mod engine;
 mod error;
+pub mod guard;
 mod issuers;
 mod keyhash;
 mod records;

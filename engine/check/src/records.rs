@@ -87,8 +87,10 @@ fn is_string(t: &DataType) -> bool {
 pub fn open(path: &Path, root: &Path, spec: &TableSchema) -> Result<RecordsFile, CheckError> {
     let p = path.display().to_string();
     let file = File::open(path).map_err(|e| CheckError::Unreadable { path: p.clone(), message: e.to_string() })?;
-    let metadata = ArrowReaderMetadata::load(&file, ArrowReaderOptions::new())
-        .map_err(|e| CheckError::NotParquet { path: p.clone(), message: e.to_string() })?;
+    let not_parquet = |message: String| CheckError::NotParquet { path: p.clone(), message };
+    let metadata = crate::guard::decode(|| ArrowReaderMetadata::load(&file, ArrowReaderOptions::new()))
+        .map_err(not_parquet)?
+        .map_err(|e| not_parquet(e.to_string()))?;
     let schema: Arc<Schema> = metadata.schema().clone();
     let mut roots = Vec::new();
     for col in &spec.columns {

@@ -13,6 +13,13 @@ use clap::Parser;
 use crate::args::{Cli, Command};
 
 fn main() -> ExitCode {
+    // A panic is a bug: one line, then exit 101. Inside the Parquet decoder
+    // fence a panic is a malformed input, reported as an error by the caller.
+    std::panic::set_hook(Box::new(|info| {
+        if !crlbatch_check::guard::decoding() {
+            eprintln!("crlbatch: internal error (a bug, please report): {}", info.to_string().replace('\n', " "));
+        }
+    }));
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Gen(a) => cmd::gen::run(a),

@@ -322,3 +322,27 @@ fn a_changed_crl_with_the_same_size_and_mtime_is_noticed() {
     let m = manifest(&root);
     assert!(m["issuers"].as_array().unwrap().iter().all(|i| i["index"] == "reused"), "{}", m["issuers"]);
 }
+
+/// Found by fuzzing (fuzz/fuzz_targets/records.rs): a Parquet page whose
+/// definition levels run past their buffer made the arrow decoder panic.
+/// Now: one line naming the file and row group, exit 65, nothing published.
+#[test]
+fn corrupt_parquet_pages_are_an_error_not_a_crash() {
+    let (_d, root) = setup(10, 1);
+    let records = root.join("records");
+    std::fs::remove_dir_all(&records).unwrap();
+    std::fs::create_dir_all(&records).unwrap();
+    let bad = records.join("corrupt.parquet");
+    std::fs::copy(common::repo().join("engine/cli/tests/fixtures/records-corrupt-def-levels.parquet"), &bad).unwrap();
+    let o = run(&["run", root.join("job.toml").to_str().unwrap(), "--at", AT]);
+    assert_eq!(o.status.code(), Some(65), "{}", stderr(&o));
+    assert_eq!(
+        stderr(&o).lines().last().unwrap(),
+        format!(
+            "crlbatch: error: {}: row group 0: malformed Parquet data (the decoder failed: offset + len out of bounds)",
+            bad.display()
+        )
+    );
+    assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+    assert!(!root.join("out/results").exists());
+}

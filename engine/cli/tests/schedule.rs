@@ -108,7 +108,8 @@ fn scheduler_fires_runs_and_stops_cleanly_on_sigterm() {
     let o = crlbatch(&["schedule", job.to_str().unwrap(), "--state", state.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(69), "{}", stderr(&o));
     assert!(stderr(&o).contains("another scheduler is already using state file"), "{}", stderr(&o));
-    let k = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    // The shell's own kill: no procps needed.
+    let k = Command::new("sh").args(["-c", &format!("kill -TERM {}", child.id())]).status().unwrap();
     assert!(k.success());
     let t = Instant::now();
     let out = child.wait_with_output().unwrap();
