@@ -553,7 +553,8 @@ fn bundled_http_job_runs_against_python_http_server() {
         .unwrap()
         .replace("127.0.0.1:8080", &format!("127.0.0.1:{port}"))
         .replace("\"../data/", &format!("\"{}/data/", repo.display()))
-        .replace("\"../out/nightly-type2-http\"", "\"out\"");
+        .replace("\"../out/nightly-type2-http\"", "\"out\"")
+        .replace("\"../out/nightly-type2-http.prom\"", "\"metrics.prom\"");
     let job = d.path().join("job.toml");
     std::fs::write(&job, text).unwrap();
     let manifest =
@@ -575,6 +576,13 @@ fn bundled_http_job_runs_against_python_http_server() {
         assert_eq!(i["fetch"][0]["outcome"], "not_modified", "{i}");
         assert_eq!(i["index"], "reused");
     }
+    let prom = std::fs::read_to_string(d.path().join("metrics.prom")).unwrap();
+    assert!(
+        prom.contains(
+            "crlbatch_fetch_sources{job=\"nightly-type2-http\",issuer=\"sign-2023\",outcome=\"not_modified\"} 1"
+        ),
+        "{prom}"
+    );
     // The same verdicts as the local job on the same sample.
     assert_eq!(m1["counts"]["attention"], m2["counts"]["attention"]);
     assert_eq!(m1["counts"]["records"], 10_000);

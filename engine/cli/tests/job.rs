@@ -346,3 +346,67 @@ fn corrupt_parquet_pages_are_an_error_not_a_crash() {
     assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
     assert!(!root.join("out/results").exists());
 }
+
+/// `output.metrics`: a Prometheus text file, valid exposition format, with
+/// the run's figures; the last success time survives a failing run.
+#[test]
+fn metrics_file_follows_the_exposition_format_and_the_manifest() {
+    let (_d, root) = setup(2_000, 1);
+    let job = root.join("job.toml");
+    let text = std::fs::read_to_string(&job)
+        .unwrap()
+        .replace("dir = \"out\"", "dir = \"out\"\nmetrics = \"metrics/crlbatch.prom\"");
+    std::fs::write(&job, text).unwrap();
+    let o = run(&["run", job.to_str().unwrap(), "--at", AT]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let m = manifest(&root);
+    let prom = std::fs::read_to_string(root.join("metrics/crlbatch.prom")).unwrap();
+    // Every line: a HELP/TYPE comment or `name{labels} value`.
+    let mut samples: std::collections::BTreeMap<String, f64> = std::collections::BTreeMap::new();
+    for line in prom.lines() {
+        if line.starts_with("# HELP ") || line.starts_with("# TYPE ") {
+            continue;
+        }
+        let (key, value) = line.rsplit_once(' ').unwrap();
+        let (name, labels) = key.split_once('{').unwrap();
+        assert!(name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'), "{line}");
+        assert!(labels.ends_with('}') && labels.contains("job=\"nightly-test\""), "{line}");
+        samples.insert(key.to_owned(), value.parse().unwrap());
+    }
+    let get = |k: &str| *samples.get(k).unwrap_or_else(|| panic!("{k} missing in\n{prom}"));
+    assert_eq!(get("crlbatch_run_exit_code{job=\"nightly-test\"}"), 0.0);
+    assert_eq!(
+        get("crlbatch_records{job=\"nightly-test\",outcome=\"checked\"}"),
+        m["counts"]["checked"].as_f64().unwrap()
+    );
+    assert_eq!(
+        get("crlbatch_records{job=\"nightly-test\",outcome=\"attention\"}"),
+        m["counts"]["attention"].as_f64().unwrap()
+    );
+    let finished = get("crlbatch_run_last_completion_timestamp_seconds{job=\"nightly-test\"}");
+    assert_eq!(get("crlbatch_run_last_success_timestamp_seconds{job=\"nightly-test\"}"), finished);
+    let kid = m["issuers"][0]["kid"].as_str().unwrap();
+    let name = m["issuers"][0]["name"].as_str().unwrap();
+    assert_eq!(get(&format!("crlbatch_issuer_usable{{job=\"nightly-test\",issuer=\"{name}\",kid=\"{kid}\"}}")), 1.0);
+    let src = m["issuers"][0]["crls"][0]["source"].as_str().unwrap();
+    // thisUpdate 2026-11-25T15:00Z, evaluation 2026-11-26T03:00Z: 12 hours old.
+    assert_eq!(
+        get(&format!(
+            "crlbatch_crl_age_seconds{{job=\"nightly-test\",issuer=\"{name}\",kid=\"{kid}\",source=\"{src}\"}}"
+        )),
+        43_200.0
+    );
+    let verdicts: f64 = samples.iter().filter(|(k, _)| k.starts_with("crlbatch_verdicts{")).map(|(_, v)| v).sum();
+    assert!(verdicts >= m["counts"]["checked"].as_f64().unwrap());
+    // A run that does not succeed (stale CRLs) keeps the last success time.
+    let o = run(&["run", job.to_str().unwrap(), "--at", "2026-11-28T03:00:00Z"]);
+    assert_eq!(o.status.code(), Some(75), "{}", stderr(&o));
+    let prom2 = std::fs::read_to_string(root.join("metrics/crlbatch.prom")).unwrap();
+    assert!(
+        prom2.contains(&format!("crlbatch_run_last_success_timestamp_seconds{{job=\"nightly-test\"}} {finished}")),
+        "{prom2}"
+    );
+    assert!(prom2.contains("crlbatch_run_exit_code{job=\"nightly-test\"} 75"), "{prom2}");
+    // No personal data: no PPID-like 32-hex strings.
+    assert!(!prom2.split(|c: char| !c.is_ascii_hexdigit()).any(|w| w.len() == 32), "{prom2}");
+}

@@ -87,6 +87,7 @@ struct RawOutput {
     dir: String,
     #[serde(default)]
     emit: Emit,
+    metrics: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -123,6 +124,8 @@ pub struct Job {
     pub records: PathBuf,
     pub out_dir: PathBuf,
     pub emit: Emit,
+    /// Prometheus textfile written after each run (`output.metrics`).
+    pub metrics: Option<PathBuf>,
     pub limits: Limits,
     pub threads: usize,
     /// How remote sources are fetched (`[fetch]`; body limit from `limits`).
@@ -252,6 +255,7 @@ impl Job {
             records: resolve(&raw.input.records),
             out_dir: resolve(&raw.output.dir),
             emit: raw.output.emit,
+            metrics: raw.output.metrics.as_deref().map(resolve),
             limits,
             threads: raw.check.threads.unwrap_or(0),
         })

@@ -5,6 +5,7 @@
 mod config;
 mod error;
 mod manifest;
+pub mod metrics;
 mod remote;
 mod run;
 mod state;

@@ -448,6 +448,10 @@ pub fn run(job: &Job, opts: &RunOptions, log: &(dyn Fn(&str) + Sync)) -> Result<
     let manifest_path = out.join("_manifest.json");
     atomic::write_file(&manifest_path, &json)?;
     state.save_keys(&results.flagged)?;
+    if let Some(path) = &job.metrics {
+        let last_success = state.last_success(if worst == EXIT_OK { Some(manifest.finished_at) } else { None })?;
+        crate::metrics::write(path, &crate::metrics::render(&manifest, &results.summary, last_success))?;
+    }
     log(&format!(
         "run {run_id}: {} records, {} need attention ({} new), {} rejected, basic four changed {}; exit {worst}",
         manifest.counts.records,

@@ -79,6 +79,20 @@ impl State {
         Ok(())
     }
 
+    /// The finish time of the latest successful run: `now` when this run
+    /// succeeded (recorded), else the recorded one (for the metrics).
+    pub fn last_success(
+        &self,
+        now: Option<crlbatch_crl::Timestamp>,
+    ) -> Result<Option<crlbatch_crl::Timestamp>, JobError> {
+        let p = self.dir.join("last_success");
+        if let Some(t) = now {
+            crlbatch_write::atomic::write_file(&p, t.to_rfc3339().as_bytes())?;
+            return Ok(Some(t));
+        }
+        Ok(std::fs::read_to_string(&p).ok().and_then(|s| crlbatch_crl::Timestamp::parse_rfc3339(s.trim()).ok()))
+    }
+
     fn keys_path(&self) -> PathBuf {
         self.dir.join("flagged.keys")
     }
