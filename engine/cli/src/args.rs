@@ -39,6 +39,8 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Run jobs at their `schedule` in their time zone, as a long-lived process (or --dry-run).
     Schedule(ScheduleArgs),
+    /// Print a shell completion script (e.g. `crlbatch completions bash > /etc/bash_completion.d/crlbatch`).
+    Completions(CompletionsArgs),
     /// Write every revoked serial of the indexes in a folder to Parquet (schemas/revoked.schema.json).
     Export(ExportArgs),
 }
@@ -110,6 +112,13 @@ pub struct ScheduleArgs {
     /// dir>/_state/scheduler.json.
     #[arg(long, value_name = "FILE")]
     pub state: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// An evaluation time: RFC 3339, default now.

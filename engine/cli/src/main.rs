@@ -30,6 +30,11 @@ fn main() -> ExitCode {
         Command::Run(a) => cmd::run::run(a),
         Command::Validate(a) => cmd::run::validate(a),
         Command::Schedule(a) => cmd::schedule::run(a),
+        Command::Completions(a) => {
+            use clap::CommandFactory;
+            clap_complete::generate(a.shell, &mut Cli::command(), "crlbatch", &mut std::io::stdout());
+            Ok(())
+        }
         Command::Export(a) => cmd::export::run(a),
     };
     match result {

@@ -528,3 +528,20 @@ fn deployment_examples_run_the_bundled_job() {
     );
     assert!(crontab.contains("CRON_TZ=Asia/Tokyo"));
 }
+
+#[test]
+fn shell_completions_cover_every_command() {
+    for shell in ["bash", "zsh", "fish"] {
+        let o = run(&["completions", shell]);
+        assert!(o.status.success(), "{shell}: {}", stderr(&o));
+        let text = stdout(&o);
+        for cmd in ["run", "schedule", "index", "status", "inspect", "validate"] {
+            assert!(text.contains(cmd), "{shell} completion lacks {cmd}");
+        }
+    }
+    let o = std::process::Command::new("bash")
+        .args(["-n", "-c", &stdout(&run(&["completions", "bash"]))])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "bash -n: {}", stderr(&o));
+}
