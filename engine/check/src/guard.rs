@@ -9,6 +9,9 @@
 use std::cell::Cell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
+/// Longest decoder message kept in an error.
+const MAX_MESSAGE_CHARS: usize = 200;
+
 thread_local! {
     static DECODING: Cell<bool> = const { Cell::new(false) };
 }
@@ -29,6 +32,8 @@ pub fn decode<T>(f: impl FnOnce() -> T) -> Result<T, String> {
             .map(|s| (*s).to_owned())
             .or_else(|| p.downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "unknown".to_owned());
+        // One line, bounded: the message comes from a library.
+        let what: String = what.chars().map(|c| if c.is_control() { ' ' } else { c }).take(MAX_MESSAGE_CHARS).collect();
         format!("malformed Parquet data (the decoder failed: {what})")
     })
 }

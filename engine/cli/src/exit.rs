@@ -101,7 +101,8 @@ impl From<crlbatch_gen::GenError> for CliError {
 pub const RUN_TABLE: &str = "Exit codes of run: 0 all CRLs fresh and verified, outputs written; 65 a CRL was rejected \
 (malformed, bad signature, another CA, delta, rollback, over the size limit: its certificates are unknown, or checked against \
 the last good CRL), outputs written; 75 retry later, outputs written: a CRL is stale or not yet valid (its certificates are \
-unknown), a source could not be fetched (network, timeout, HTTP error), or the publisher has not issued the next CRL yet; \
+unknown), a source could not be fetched (network, timeout, HTTP error), or a source still serves a CRL over a day old \
+(the publisher has not issued the next one yet); \
 65 also for unreadable records (no outputs); 66 records path missing; 69 another run of this job is in progress (nothing \
 done); 73/74 outputs cannot be written; 78 bad job file.";
 

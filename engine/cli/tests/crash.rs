@@ -62,13 +62,21 @@ fn switch_inputs(root: &Path, from: &Path, server: &Server, etag: &str) {
     server.script("/sign-2023.crl", vec![Reply::ok(&std::fs::read(from.join("crl/sign-2023.crl")).unwrap(), etag)]);
 }
 
-/// Every stored CRL matches its description (SHA-256 and size).
+/// Every stored CRL matches its description (SHA-256), and only the CRL
+/// it names is kept.
 fn store_consistent(out: &Path) {
     for e in std::fs::read_dir(out.join("_state/sources")).unwrap().flatten() {
         let meta: Value = serde_json::from_slice(&std::fs::read(e.path().join("source.json")).unwrap()).unwrap();
-        let o = Command::new("sha256sum").arg(e.path().join("crl.der")).output().unwrap();
+        let file = e.path().join(format!("crl-{}.der", meta["sha256"].as_str().unwrap()));
+        let o = Command::new("sha256sum").arg(file).output().unwrap();
         let sum = String::from_utf8_lossy(&o.stdout).split_whitespace().next().unwrap_or_default().to_owned();
         assert_eq!(meta["sha256"].as_str().unwrap(), sum, "{:?}", e.path());
+        let crls = std::fs::read_dir(e.path())
+            .unwrap()
+            .flatten()
+            .filter(|f| f.file_name().to_string_lossy().starts_with("crl-"))
+            .count();
+        assert!(crls <= 2, "{:?}: {crls} CRL files (one, or one more left by a kill before its commit)", e.path());
     }
 }
 

@@ -157,7 +157,13 @@ impl Fx {
             assert!(!e.file_name().to_string_lossy().starts_with(".incoming-"), "temporary file left: {e:?}");
         }
         let meta: Value = serde_json::from_slice(&std::fs::read(dir.join("source.json")).unwrap()).unwrap();
-        let bytes = std::fs::metadata(dir.join("crl.der")).unwrap().len();
+        let bytes = std::fs::metadata(dir.join(format!("crl-{}.der", meta["sha256"].as_str().unwrap()))).unwrap().len();
+        let crls = std::fs::read_dir(dir)
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with("crl-"))
+            .count();
+        assert_eq!(crls, 1, "only the CRL in use is kept");
         (meta["sha256"].as_str().unwrap().to_owned(), bytes, dir.join("index.crlidx").exists())
     }
 }
@@ -471,7 +477,8 @@ fn same_crl_again_is_not_updated_yet_and_stale_last_good_means_unknown() {
     let body = fx.crl("sign-2023.crl");
     fx.server.script("/sign-2023.crl", vec![Reply::ok(&body, "v1-again")]);
     let (o, m) = fx.run();
-    assert_eq!(code(&o), 75, "{}", stderr(&o));
+    // 12 hours old: no newer CRL is due yet, so not a reason to retry.
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
     let f = fetch0(&m);
     assert_eq!(f["outcome"], "not_updated_yet");
     assert_eq!(f["error"], Value::Null);
@@ -612,6 +619,17 @@ fn fetch_settings_and_sources_are_validated_with_one_line_errors() {
             "unsupported CRL source \"ftp://example/x.crl\"",
         ),
         (
+            text.replace(
+                "crl = [\"crl/sign-2019.crl\"]",
+                &format!("crl = [\"{}\"]", fx.server.url("/sign-2023.crl").replace("http://", "HTTP://")),
+            ),
+            "is listed twice (also in [[ca]] #1)",
+        ),
+        (
+            text.replace("backoff_max_ms = 100", "backoff_max_ms = 99999999"),
+            "[fetch] backoff_max_ms = 99999999: use at most 3600000",
+        ),
+        (
             text.replace("crl = [\"crl/sign-2019.crl\"]", "crl = [\"https://user:pw@example/x.crl\"]"),
             "credentials in URLs are not accepted",
         ),
@@ -732,4 +750,30 @@ print(s.server_address[1], flush=True); s.serve_forever()\n";
     let o = crlbatch(&["run", job.to_str().unwrap(), "--at", AT]);
     assert_eq!(code(&o), 78, "{}", stderr(&o));
     assert!(stderr(&o).contains("[fetch] tls_ca_file "), "{}", stderr(&o));
+}
+
+/// A partition served at another partition's URL (a misconfigured mirror,
+/// or an attacker on plain HTTP): both CRLs verify, but the set is not a set
+/// of partitions, and the CA is not usable — never `good` for the partition
+/// that went missing.
+#[test]
+fn the_same_partition_at_two_urls_makes_the_ca_unusable() {
+    let fx = fixture(3, "");
+    let p1 = fx.crl("sign-2023/p0001.crl");
+    fx.server.script("/sign-2023/p0002.crl", vec![Reply::ok(&p1, "p1-again")]);
+    let (o, m) = fx.run();
+    assert_eq!(code(&o), 65, "{}", stderr(&o));
+    let i = issuer(&m, "sign-2023");
+    let outcomes: Vec<&str> = i["fetch"].as_array().unwrap().iter().map(|f| f["outcome"].as_str().unwrap()).collect();
+    assert_eq!(outcomes, ["updated", "updated", "updated"]);
+    assert_eq!(i["index"], "unusable");
+    assert_eq!(i["usable"], false);
+    assert_eq!(
+        i["detail"],
+        format!(
+            "{}: the CRL it serves has the same distribution point as another source; CA not usable",
+            fx.server.url("/sign-2023/p0002.crl")
+        )
+    );
+    assert_eq!(good_sign_2023(&fx.root, &m), 0);
 }

@@ -76,12 +76,18 @@ pub fn fetch_all<T: Send + 'static>(
         let client = builder.build().map_err(|e| FetchError::Client(one_line(&e)))?;
         // Verification parses whole CRLs: no more at once than cores.
         let slots = Arc::new(tokio::sync::Semaphore::new(cores));
-        let out = futures_util::stream::iter(requests)
-            .map(|r| fetch_one(&client, r, policy, verify.clone(), slots.clone()))
-            .buffered(policy.max_in_flight.max(1))
+        // Unordered: a slow source must not hold back the others (ordered
+        // buffering counts finished fetches waiting behind it as in flight).
+        let mut out = futures_util::stream::iter(requests.into_iter().enumerate())
+            .map(|(i, r)| {
+                let fut = fetch_one(&client, r, policy, verify.clone(), slots.clone());
+                async move { (i, fut.await) }
+            })
+            .buffer_unordered(policy.max_in_flight.max(1))
             .collect::<Vec<_>>()
             .await;
-        Ok(out)
+        out.sort_by_key(|(i, _)| *i);
+        Ok(out.into_iter().map(|(_, f)| f).collect())
     })
 }
 

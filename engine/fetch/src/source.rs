@@ -66,6 +66,15 @@ impl Source {
         }
     }
 
+    /// The source in a normal form, to tell two spellings of one source
+    /// apart from two sources (URL case of scheme and host, default port).
+    pub fn normalized(&self) -> String {
+        match self {
+            Source::File(p) => p.display().to_string(),
+            Source::Http(u) => reqwest::Url::parse(u).map(|x| x.to_string()).unwrap_or_else(|_| u.clone()),
+        }
+    }
+
     /// A stable folder name for this source in a store: the first 16 octets
     /// of the SHA-256 of its text, hex.
     pub fn store_key(&self) -> String {

@@ -3,10 +3,12 @@
 //! CRL number, validity, SHA-256), and the caller's index of it.
 //!
 //! A new body is written to a temporary file in the same folder, synced,
-//! verified by the caller, and only then renamed over `crl.der`; the
-//! description `source.json` follows, also by rename. A crash leaves either
-//! the previous pair or the new CRL with the previous description, which the
-//! next run detects by SHA-256 (see [`SourceStore::meta`]).
+//! verified by the caller, and only then renamed to `crl-<sha256>.der` (its
+//! content address); the description `source.json`, which names it by its
+//! SHA-256, is then replaced by rename: that is the one commit point. A
+//! crash before it leaves the previous description and its CRL file intact
+//! (the new file is an orphan, removed later); after it, the new pair.
+//! Older CRL files are removed after the commit.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -58,7 +60,8 @@ impl SourceStore {
         std::fs::create_dir_all(&dir).map_err(|e| io(&dir, &e))?;
         if let Ok(entries) = std::fs::read_dir(&dir) {
             for e in entries.flatten() {
-                if e.file_name().to_string_lossy().starts_with(".incoming-") {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if name.starts_with(".incoming-") || name.starts_with(".index.crlidx.tmp-") {
                     let _ = std::fs::remove_file(e.path());
                 }
             }
@@ -70,9 +73,9 @@ impl SourceStore {
         &self.dir
     }
 
-    /// The last accepted CRL.
-    pub fn crl_path(&self) -> PathBuf {
-        self.dir.join("crl.der")
+    /// The stored CRL file of a description (content-addressed).
+    pub fn crl_path(&self, meta: &StoredMeta) -> PathBuf {
+        self.dir.join(format!("crl-{}.der", meta.sha256))
     }
 
     fn meta_path(&self) -> PathBuf {
@@ -95,18 +98,45 @@ impl SourceStore {
     /// size (a full SHA-256 check is the caller's, when it rebuilds).
     pub fn meta(&self) -> Option<StoredMeta> {
         let meta: StoredMeta = serde_json::from_slice(&std::fs::read(self.meta_path()).ok()?).ok()?;
-        let size = std::fs::metadata(self.crl_path()).ok()?.len();
+        if meta.sha256.len() != 64 || !meta.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        let size = std::fs::metadata(self.crl_path(&meta)).ok()?.len();
         (size == meta.bytes).then_some(meta)
     }
 
     /// Replace the stored CRL with the verified temporary file, then its
     /// description.
     pub fn accept(&self, temp: &Path, meta: &StoredMeta) -> Result<(), FetchError> {
-        let crl = self.crl_path();
+        let crl = self.crl_path(meta);
         std::fs::rename(temp, &crl).map_err(|e| io(&crl, &e))?;
-        self.write_meta(meta)?;
         sync_dir(&self.dir);
+        // The commit point: the description now names the new file.
+        self.write_meta(meta)?;
+        self.remove_other_crls(meta);
         Ok(())
+    }
+
+    /// Forget the stored CRL (it no longer matches its description): the
+    /// next fetch is unconditional.
+    pub fn forget(&self) {
+        let _ = std::fs::remove_file(self.meta_path());
+        let _ = std::fs::remove_file(self.index_path());
+        sync_dir(&self.dir);
+    }
+
+    /// Remove CRL files other than the one `meta` names (older ones, and
+    /// orphans of a crash before a commit).
+    fn remove_other_crls(&self, meta: &StoredMeta) {
+        let keep = format!("crl-{}.der", meta.sha256);
+        if let Ok(entries) = std::fs::read_dir(&self.dir) {
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if name.starts_with("crl-") && name.ends_with(".der") && name != keep {
+                    let _ = std::fs::remove_file(e.path());
+                }
+            }
+        }
     }
 
     /// Replace the description only (new validators for the same CRL).
@@ -114,7 +144,7 @@ impl SourceStore {
         let path = self.meta_path();
         let json = serde_json::to_vec_pretty(meta)
             .map_err(|e| FetchError::Io { path: path.display().to_string(), message: e.to_string() })?;
-        let tmp = self.dir.join(format!(".incoming-{}-meta.tmp", std::process::id()));
+        let tmp = self.temp_path();
         let write = || -> std::io::Result<()> {
             let mut f = std::fs::File::create(&tmp)?;
             f.write_all(&json)?;

@@ -21,6 +21,9 @@ use crate::error::JobError;
 /// still far below this).
 pub const MAX_JOB_FILE_BYTES: u64 = 16 << 20;
 
+/// Longest back-off setting accepted, in milliseconds (one hour).
+pub const MAX_BACKOFF_MS: u64 = 3_600_000;
+
 /// Largest `[fetch] tls_ca_file` accepted (a bundle of a few hundred roots).
 pub const MAX_TLS_CA_FILE_BYTES: u64 = 4 << 20;
 
@@ -174,6 +177,9 @@ impl Job {
             return Err(cfg("at least one [[ca]] is required".into()));
         }
         let mut cas: Vec<JobCa> = Vec::new();
+        // Every source once in the whole job: two CAs (or two partitions)
+        // reading one source would share its store and count it twice.
+        let mut seen_sources: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
         for (i, c) in raw.ca.iter().enumerate() {
             let cert_path = resolve(&c.cert);
             let cert = CaCert::from_file(&cert_path)
@@ -193,6 +199,15 @@ impl Job {
                     cert.kid_hex(),
                     other.name
                 )));
+            }
+            for src in &sources {
+                if let Some(first) = seen_sources.insert(src.normalized(), i + 1) {
+                    return Err(cfg(format!(
+                        "[[ca]] #{}: CRL source {} is listed twice (also in [[ca]] #{first})",
+                        i + 1,
+                        src.display()
+                    )));
+                }
             }
             if sources.iter().any(Source::is_remote) && !sources.iter().all(Source::is_remote) {
                 return Err(cfg(format!(
@@ -229,8 +244,20 @@ impl Job {
                 Some(n) => n,
                 None => d.attempts,
             },
-            backoff_base: f.backoff_base_ms.map_or(d.backoff_base, Duration::from_millis),
-            backoff_max: f.backoff_max_ms.map_or(d.backoff_max, Duration::from_millis),
+            backoff_base: match f.backoff_base_ms {
+                Some(ms) if ms > MAX_BACKOFF_MS => {
+                    return Err(cfg(format!("[fetch] backoff_base_ms = {ms}: use at most {MAX_BACKOFF_MS}")))
+                }
+                Some(ms) => Duration::from_millis(ms),
+                None => d.backoff_base,
+            },
+            backoff_max: match f.backoff_max_ms {
+                Some(ms) if ms > MAX_BACKOFF_MS => {
+                    return Err(cfg(format!("[fetch] backoff_max_ms = {ms}: use at most {MAX_BACKOFF_MS}")))
+                }
+                Some(ms) => Duration::from_millis(ms),
+                None => d.backoff_max,
+            },
             max_body_bytes: limits.max_crl_bytes,
             user_agent: d.user_agent,
             extra_roots_pem: match &f.tls_ca_file {

@@ -21,6 +21,9 @@ use crate::config::JobCa;
 use crate::error::JobError;
 use crate::manifest::IndexSource;
 
+/// Sources named in one `detail` (a CA may have ~1,700).
+const MAX_LISTED: usize = 5;
+
 /// What one remote CA got: its index (if every source has a CRL), how, why
 /// it is degraded, and the fetch record of each source.
 #[derive(Debug)]
@@ -69,9 +72,11 @@ fn stored_index(
             return Some(index);
         }
     }
-    let crl = store.crl_path();
+    let crl = store.crl_path(&meta);
     if crlbatch_fetch::sha256_file(&crl).ok().as_deref() != Some(meta.sha256.as_str()) {
-        log(&format!("source {url}: stored CRL does not match its description; ignored"));
+        // Damaged on disk: forget it, so that the next fetch is unconditional.
+        log(&format!("source {url}: stored CRL does not match its description; forgotten"));
+        store.forget();
         return None;
     }
     // Accepted earlier: freshness is judged at use, not here.
@@ -176,11 +181,36 @@ fn combine(ca: &JobCa, sources: Vec<(Option<RevocationIndex>, FetchRecord)>) -> 
         records.push(record);
     }
     if !missing.is_empty() {
-        let mut detail = format!("no CRL for {} of {} source(s): {}", missing.len(), records.len(), missing.join(", "));
+        let shown: Vec<&str> = missing.iter().take(MAX_LISTED).map(String::as_str).collect();
+        let more = if missing.len() > MAX_LISTED {
+            format!(" and {} more", missing.len() - MAX_LISTED)
+        } else {
+            String::new()
+        };
+        let mut detail =
+            format!("no CRL for {} of {} source(s): {}{more}", missing.len(), records.len(), shown.join(", "));
         if !problems.is_empty() {
             detail.push_str(&format!(" ({})", problems.join("; ")));
         }
         return RemoteCa { index: None, source: IndexSource::Unusable, detail: Some(detail), fetch: records };
+    }
+    if indexes.len() > 1 {
+        // Several sources are partitions: each CRL must carry an
+        // issuingDistributionPoint, all different (as for local files). A
+        // partition served at another's URL would otherwise hide the
+        // revocations of the partition it replaced.
+        let mut seen = std::collections::HashSet::new();
+        for (x, r) in indexes.iter().zip(&records) {
+            let idp = x.meta().crls.first().and_then(|c| c.idp.as_ref()).map(|i| i.der.clone());
+            let why = match idp {
+                None => Some("has no issuingDistributionPoint (only partitions can be combined)"),
+                Some(d) => (!seen.insert(d)).then_some("has the same distribution point as another source"),
+            };
+            if let Some(why) = why {
+                let detail = format!("{}: the CRL it serves {why}; CA not usable", r.source);
+                return RemoteCa { index: None, source: IndexSource::Unusable, detail: Some(detail), fetch: records };
+            }
+        }
     }
     let mut index = if indexes.len() == 1 {
         indexes.pop()

@@ -39,6 +39,10 @@ pub const EXIT_DATAERR: u8 = 65;
 /// Exit code: a CRL was stale or not yet valid; retry later.
 pub const EXIT_TEMPFAIL: u8 = 75;
 
+/// How often a new CRL is expected (JPKI: daily). A source still serving a
+/// CRL this much older than the evaluation time is "not updated yet".
+pub const EXPECTED_UPDATE_INTERVAL_SECS: i64 = 86_400;
+
 /// Options of one run.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
@@ -318,9 +322,14 @@ pub fn run(job: &Job, opts: &RunOptions, log: &(dyn Fn(&str) + Sync)) -> Result<
         // Fetch outcomes: refused data is fixed at the source (65); network
         // faults and a CRL not yet re-issued are worth a retry later (75).
         for f in &fetch {
+            // The CRL served is the same as before (304, or the same CRL
+            // again): fine while it is recent; once a newer one is due (JPKI
+            // publishes daily), the publisher is late: retry later.
+            let due = f.this_update.is_some_and(|t| t.0.saturating_add(EXPECTED_UPDATE_INTERVAL_SECS) <= opts.at.0);
             match f.outcome {
                 Outcome::Rejected => worst = worst.max(EXIT_DATAERR),
-                Outcome::Failed | Outcome::NotUpdatedYet if worst == EXIT_OK => worst = EXIT_TEMPFAIL,
+                Outcome::Failed if worst == EXIT_OK => worst = EXIT_TEMPFAIL,
+                Outcome::NotModified | Outcome::NotUpdatedYet if due && worst == EXIT_OK => worst = EXIT_TEMPFAIL,
                 _ => {}
             }
         }
@@ -339,6 +348,10 @@ pub fn run(job: &Job, opts: &RunOptions, log: &(dyn Fn(&str) + Sync)) -> Result<
         };
         if matches!(source, IndexSource::LastGood | IndexSource::Unusable) && report.fetch.is_empty() {
             worst = worst.max(EXIT_DATAERR);
+        } else if source == IndexSource::Unusable && worst == EXIT_OK {
+            // Every source answered but the set is not usable (e.g. two
+            // sources serve the same partition): the data needs fixing.
+            worst = EXIT_DATAERR;
         }
         match index {
             Some(index) => {
