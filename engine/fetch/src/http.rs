@@ -55,13 +55,15 @@ pub fn fetch_all<T: Send + 'static>(
     if requests.is_empty() {
         return Ok(Vec::new());
     }
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        // One body writer per source in flight, plus verifications.
+        .max_blocking_threads(policy.max_in_flight.max(1) + cores + 4)
         .enable_all()
         .thread_name("crl-fetch")
         .build()
         .map_err(|e| FetchError::Client(e.to_string()))?;
-    let cores = std::thread::available_parallelism().map_or(1, usize::from);
     rt.block_on(async {
         let mut builder = reqwest::Client::builder()
             .connect_timeout(policy.connect_timeout)
