@@ -84,9 +84,18 @@ pub struct CheckOutput {
 
 /// Open and validate every input file.
 pub fn open_inputs(root: &Path) -> Result<Vec<RecordsFile>, CheckError> {
-    let spec = TableSchema::records()?;
-    records::list_files(root)?.iter().map(|p| records::open(p, root, &spec)).collect()
+    open_inputs_with(root, records::DEFAULT_MAX_ROW_GROUP_BYTES)
 }
+
+/// [`open_inputs`] with a row group size limit.
+pub fn open_inputs_with(root: &Path, max_row_group_bytes: u64) -> Result<Vec<RecordsFile>, CheckError> {
+    let spec = TableSchema::records()?;
+    records::list_files(root)?.iter().map(|p| records::open(p, root, &spec, max_row_group_bytes)).collect()
+}
+
+/// Longest identifier value accepted (`ppid`, `local_user_id`): longer ones
+/// are rejected rows (a PPID is a short opaque identifier).
+pub const MAX_ID_BYTES: usize = 1024;
 
 /// A key identifier as seen in one worker: its issuer slot and canonical hex.
 #[derive(Debug, Clone, Copy)]
@@ -463,8 +472,19 @@ impl<'a> Worker<'a> {
         for i in 0..n {
             let row = row_base + i as u64;
             let mut reject = |column: &str, error: &str| rej.push(&file.name, row, column, error, &run_id);
-            if cols.ppid.get(i).is_none_or(str::is_empty) {
-                reject("ppid", "missing required value");
+            match cols.ppid.get(i) {
+                None | Some("") => {
+                    reject("ppid", "missing required value");
+                    continue;
+                }
+                Some(v) if v.len() > MAX_ID_BYTES => {
+                    reject("ppid", "longer than 1024 bytes");
+                    continue;
+                }
+                Some(_) => {}
+            }
+            if cols.luid.get(i).is_some_and(|v| v.len() > MAX_ID_BYTES) {
+                reject("local_user_id", "longer than 1024 bytes");
                 continue;
             }
             let auth_kid = match self.resolve(&mut akl, &cols.akid, i) {

@@ -15,6 +15,8 @@ pub enum CheckError {
     MissingColumn { path: String, column: String },
     #[error("{path}: column {column:?} has type {found}, expected {expected}")]
     WrongType { path: String, column: String, found: String, expected: String },
+    #[error("{path}: {what}")]
+    TooLarge { path: String, what: String },
     #[error("{path}: row group {row_group}: {message}")]
     Decode { path: String, row_group: usize, message: String },
     #[error(transparent)]

@@ -13,9 +13,12 @@ mod keyhash;
 mod records;
 mod verdict;
 
-pub use engine::{check, open_inputs, CheckConfig, CheckOutput, Emit, InputFile, SummaryKey, BATCH_ROWS};
+pub use engine::{
+    check, open_inputs, open_inputs_with, CheckConfig, CheckOutput, Emit, InputFile, SummaryKey, BATCH_ROWS,
+    MAX_ID_BYTES,
+};
 pub use error::CheckError;
 pub use issuers::{parse_kid, Issuer, IssuerState, Issuers};
 pub use keyhash::{KeyHasher, KeySet};
-pub use records::{RecordsFile, COLUMNS};
+pub use records::{RecordsFile, COLUMNS, DEFAULT_MAX_ROW_GROUP_BYTES};
 pub use verdict::{judge_with, CertStatus, SerialKey, Verdict};

@@ -83,14 +83,31 @@ fn is_string(t: &DataType) -> bool {
     }
 }
 
-/// Open and validate one file against the records schema.
-pub fn open(path: &Path, root: &Path, spec: &TableSchema) -> Result<RecordsFile, CheckError> {
+/// Largest uncompressed row group accepted by default (its pages are
+/// decoded in memory, a batch at a time, but a row group bounds the reader's
+/// buffers).
+pub const DEFAULT_MAX_ROW_GROUP_BYTES: u64 = 1 << 30;
+
+/// Open and validate one file against the records schema; refuse a row
+/// group over `max_row_group_bytes` uncompressed.
+pub fn open(path: &Path, root: &Path, spec: &TableSchema, max_row_group_bytes: u64) -> Result<RecordsFile, CheckError> {
     let p = path.display().to_string();
     let file = File::open(path).map_err(|e| CheckError::Unreadable { path: p.clone(), message: e.to_string() })?;
     let not_parquet = |message: String| CheckError::NotParquet { path: p.clone(), message };
     let metadata = crate::guard::decode(|| ArrowReaderMetadata::load(&file, ArrowReaderOptions::new()))
         .map_err(not_parquet)?
         .map_err(|e| not_parquet(e.to_string()))?;
+    for (i, rg) in metadata.metadata().row_groups().iter().enumerate() {
+        let bytes = u64::try_from(rg.total_byte_size()).unwrap_or(u64::MAX);
+        if bytes > max_row_group_bytes {
+            return Err(CheckError::TooLarge {
+                path: p,
+                what: format!(
+                    "row group {i} declares {bytes} bytes uncompressed, over the limit of {max_row_group_bytes} (limits.max_row_group_bytes)"
+                ),
+            });
+        }
+    }
     let schema: Arc<Schema> = metadata.schema().clone();
     let mut roots = Vec::new();
     for col in &spec.columns {

@@ -98,6 +98,7 @@ struct RawOutput {
 struct RawLimits {
     max_crl_bytes: Option<u64>,
     max_entries: Option<u64>,
+    max_row_group_bytes: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -130,6 +131,8 @@ pub struct Job {
     /// Prometheus textfile written after each run (`output.metrics`).
     pub metrics: Option<PathBuf>,
     pub limits: Limits,
+    /// Largest uncompressed records row group (`limits.max_row_group_bytes`).
+    pub max_row_group_bytes: u64,
     pub threads: usize,
     /// How remote sources are fetched (`[fetch]`; body limit from `limits`).
     pub fetch: FetchPolicy,
@@ -283,6 +286,7 @@ impl Job {
             out_dir: resolve(&raw.output.dir),
             emit: raw.output.emit,
             metrics: raw.output.metrics.as_deref().map(resolve),
+            max_row_group_bytes: raw.limits.max_row_group_bytes.unwrap_or(crlbatch_check::DEFAULT_MAX_ROW_GROUP_BYTES),
             limits,
             threads: raw.check.threads.unwrap_or(0),
         })

@@ -263,7 +263,7 @@ pub fn run(job: &Job, opts: &RunOptions, log: &(dyn Fn(&str) + Sync)) -> Result<
 
     // The records are opened and their schemas checked first: a bad input
     // fails the run before any CRL work.
-    let files = crlbatch_check::open_inputs(&job.records)?;
+    let files = crlbatch_check::open_inputs_with(&job.records, job.max_row_group_bytes)?;
 
     // 1. CRLs → indexes.
     let parse_opts = ParseOptions { limits: job.limits, file_digest: FileDigest::Sha256 };
