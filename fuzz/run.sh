@@ -2,7 +2,9 @@
 # Run every fuzz target for SECONDS each (default 30) on the stable
 # toolchain (cargo fuzz, no sanitizer). Seeds: fuzz/seeds/<target>
 # (committed); the growing corpus: fuzz/corpus/<target> (not committed).
-# A crash stops the run, with the input in fuzz/artifacts/<target>/: turn it
+# Seeds: the generator (small CRLs, indexes, records), the jobs, an OpenSSL
+# CRL and every malformed fixture of engine/crl/tests/bad (kept in sync by a
+# test). A crash stops the run, with the input in fuzz/artifacts/<target>/: turn it
 # into a fixture with a test, fix, and keep it.
 #
 #   fuzz/run.sh            # 30 s per target (what .ci/run does)

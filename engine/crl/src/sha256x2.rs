@@ -102,7 +102,7 @@ impl Lane {
 }
 
 /// Compress blocks into one state (the `sha2` crate's own SHA-NI code).
-#[allow(deprecated)]
+#[allow(deprecated)] // sha2 0.10's block type (see the import)
 fn compress1(state: &mut [u32; 8], blocks: &[[u8; BLOCK]]) {
     for b in blocks {
         sha2::compress256(state, std::slice::from_ref(GenericArray::from_slice(b)));
@@ -223,6 +223,7 @@ mod x86 {
             }
             u64::from_le_bytes(b)
         };
+        // Bit patterns, not numbers: the intrinsics take signed lanes.
         #[allow(clippy::cast_possible_wrap)]
         let v = _mm_set_epi64x(word(1) as i64, word(0) as i64);
         #[allow(clippy::cast_possible_wrap)]
@@ -232,7 +233,7 @@ mod x86 {
 
     #[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
     #[inline]
-    #[allow(clippy::cast_possible_wrap)]
+    #[allow(clippy::cast_possible_wrap)] // u32 words as the intrinsic's i32 lanes, bit for bit
     fn load_state(s: &[u32; 8]) -> (__m128i, __m128i) {
         let abcd = _mm_set_epi32(s[3] as i32, s[2] as i32, s[1] as i32, s[0] as i32);
         let efgh = _mm_set_epi32(s[7] as i32, s[6] as i32, s[5] as i32, s[4] as i32);
@@ -243,7 +244,7 @@ mod x86 {
 
     #[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
     #[inline]
-    #[allow(clippy::cast_sign_loss)]
+    #[allow(clippy::cast_sign_loss)] // i32 lanes back to u32 words, bit for bit
     fn store_state(s: &mut [u32; 8], abef: __m128i, cdgh: __m128i) {
         let feba = _mm_shuffle_epi32(abef, 0x1B);
         let dchg = _mm_shuffle_epi32(cdgh, 0xB1);
@@ -263,7 +264,7 @@ mod x86 {
 
     #[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
     #[inline]
-    #[allow(clippy::cast_possible_wrap)]
+    #[allow(clippy::cast_possible_wrap)] // round constants as i32 lanes, bit for bit
     fn k4(g: usize) -> __m128i {
         let k = |i: usize| K.get(4 * g + i).copied().unwrap_or(0) as i32;
         _mm_set_epi32(k(3), k(2), k(1), k(0))

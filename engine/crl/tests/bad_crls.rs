@@ -109,3 +109,25 @@ fn every_fixture_has_a_registry_entry_and_back() {
     assert!(untested.is_empty(), "fixtures without a test (add them to REGISTRY):\n{}", untested.join("\n"));
     assert!(missing.is_empty(), "registry entries without a fixture file: {missing:?}");
 }
+
+/// The fuzzer's seed corpus holds every malformed fixture, assembled
+/// (fuzz/seeds/crl_parse/bad-<name>.der). `CRLBATCH_WRITE_FUZZ_SEEDS=1`
+/// writes them; without it, a fixture missing from the seeds fails here.
+#[test]
+fn fuzz_seeds_hold_every_fixture() {
+    let seeds = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../fuzz/seeds/crl_parse"));
+    let write = std::env::var_os("CRLBATCH_WRITE_FUZZ_SEEDS").is_some();
+    let mut missing = Vec::new();
+    for name in fixture_names() {
+        let src = std::fs::read_to_string(fixtures_dir().join(format!("{name}.der.txt"))).unwrap();
+        let bytes = derasm::assemble(&src);
+        let seed = seeds.join(format!("bad-{name}.der"));
+        if write {
+            std::fs::write(&seed, &bytes).unwrap();
+        }
+        if std::fs::read(&seed).ok().as_deref() != Some(bytes.as_slice()) {
+            missing.push(name);
+        }
+    }
+    assert!(missing.is_empty(), "fuzz seeds missing or stale (CRLBATCH_WRITE_FUZZ_SEEDS=1 rewrites them): {missing:?}");
+}

@@ -46,6 +46,7 @@ fn secs(t: Timestamp) -> f64 {
     v
 }
 
+// Counts below 2^53 are exact; larger ones only lose precision in a gauge.
 #[allow(clippy::cast_precision_loss)]
 fn count(n: u64) -> f64 {
     n as f64
