@@ -304,7 +304,10 @@ async fn fetch_one<T: Send + 'static>(
 ) -> Fetched<T> {
     let started = Instant::now();
     let deadline = tokio::time::Instant::now() + policy.deadline;
-    let stored = req.store.meta();
+    let stored = {
+        let store = req.store.clone();
+        on_blocking(move || store.meta()).await.flatten()
+    };
     let mut attempts = 0u32;
     let result = loop {
         attempts += 1;
@@ -376,7 +379,8 @@ async fn fetch_one<T: Send + 'static>(
                         ..m.clone()
                     };
                     if &updated != m {
-                        if let Err(e) = req.store.write_meta(&updated) {
+                        let (store, meta) = (req.store.clone(), updated.clone());
+                        if let Some(Err(e)) = on_blocking(move || store.write_meta(&meta)).await {
                             record.error = Some(e.to_string());
                         }
                         serve_stored(&mut record, &updated);
@@ -390,15 +394,14 @@ async fn fetch_one<T: Send + 'static>(
         Ok(Download::Body { temp, sha256, bytes, etag, last_modified }) => {
             record.http_status = Some(200);
             record.bytes = Some(bytes);
-            let (outcome, error, f) =
+            let (outcome, error, f, served) =
                 accept_body(&req, stored.as_ref(), &temp, &sha256, bytes, etag, last_modified, &verify, &slots).await;
-            let _ = std::fs::remove_file(&temp);
+            // Gone already when it was accepted (renamed into the store).
+            on_blocking(move || std::fs::remove_file(&temp)).await;
             record.outcome = outcome;
             record.error = error;
-            if outcome == Outcome::Updated || outcome == Outcome::NotUpdatedYet {
-                if let Some(m) = req.store.meta() {
-                    serve_stored(&mut record, &m);
-                }
+            if let Some(m) = &served {
+                serve_stored(&mut record, m);
             }
             if let Some(f) = f {
                 record.serving = Serving::New;
@@ -409,6 +412,33 @@ async fn fetch_one<T: Send + 'static>(
     record.seconds = started.elapsed().as_secs_f64();
     Fetched { tag: req.tag, record, fresh }
 }
+
+/// Run blocking file work (store reads, writes, fsync, renames) off the
+/// async workers; `None` if the blocking task failed.
+async fn on_blocking<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> Option<R> {
+    tokio::task::spawn_blocking(f).await.ok()
+}
+
+/// Keep the stored CRL with the validators of the latest response; the
+/// description now in force.
+async fn keep_validators(
+    store: &SourceStore,
+    m: &StoredMeta,
+    etag: Option<String>,
+    last_modified: Option<String>,
+) -> StoredMeta {
+    let updated = StoredMeta { etag, last_modified, ..m.clone() };
+    if &updated != m {
+        let (store, meta) = (store.clone(), updated.clone());
+        // A failed write only costs a conditional GET next time.
+        let _ = on_blocking(move || store.write_meta(&meta)).await;
+    }
+    updated
+}
+
+/// What [`accept_body`] decided: the outcome, why (when refused), the
+/// verification product of a new CRL, and the description now served.
+type Decision<T> = (Outcome, Option<String>, Option<T>, Option<StoredMeta>);
 
 /// Decide on a received body: identical to the stored CRL, refused by
 /// verification, a rollback, the same CRL again, or a new one (stored).
@@ -423,18 +453,12 @@ async fn accept_body<T: Send + 'static>(
     last_modified: Option<String>,
     verify: &Verifier<T>,
     slots: &Arc<tokio::sync::Semaphore>,
-) -> (Outcome, Option<String>, Option<T>) {
-    let keep_validators = |m: &StoredMeta| {
-        let updated = StoredMeta { etag: etag.clone(), last_modified: last_modified.clone(), ..m.clone() };
-        if &updated != m {
-            let _ = req.store.write_meta(&updated);
-        }
-    };
+) -> Decision<T> {
     if let Some(m) = stored.filter(|m| m.sha256 == sha256) {
         // Byte-identical to the stored CRL (the server ignored the
         // validators): nothing to parse.
-        keep_validators(m);
-        return (Outcome::NotUpdatedYet, None, None);
+        let served = keep_validators(&req.store, m, etag, last_modified).await;
+        return (Outcome::NotUpdatedYet, None, None, Some(served));
     }
     let verified = {
         let _permit = slots.acquire().await;
@@ -447,7 +471,7 @@ async fn accept_body<T: Send + 'static>(
     };
     let v = match verified {
         Ok(v) => v,
-        Err(why) => return (Outcome::Rejected, Some(why), None),
+        Err(why) => return (Outcome::Rejected, Some(why), None, stored.cloned()),
     };
     if let Some(m) = stored {
         if let (Some(new), Some(old)) = (&v.crl_number, &m.crl_number) {
@@ -456,6 +480,7 @@ async fn accept_body<T: Send + 'static>(
                     Outcome::Rejected,
                     Some(format!("rollback refused: cRLNumber {new} is lower than {old}, the last accepted")),
                     None,
+                    Some(m.clone()),
                 );
             }
         }
@@ -467,6 +492,7 @@ async fn accept_body<T: Send + 'static>(
                     v.this_update, m.this_update
                 )),
                 None,
+                Some(m.clone()),
             );
         }
         let same_number = match (&v.crl_number, &m.crl_number) {
@@ -475,8 +501,8 @@ async fn accept_body<T: Send + 'static>(
             _ => false,
         };
         if v.this_update == m.this_update && same_number {
-            keep_validators(m);
-            return (Outcome::NotUpdatedYet, None, None);
+            let served = keep_validators(&req.store, m, etag, last_modified).await;
+            return (Outcome::NotUpdatedYet, None, None, Some(served));
         }
     }
     let meta = StoredMeta {
@@ -490,8 +516,10 @@ async fn accept_body<T: Send + 'static>(
         next_update: v.next_update,
         accepted_at: Timestamp::now(),
     };
-    match req.store.accept(temp, &meta) {
-        Ok(()) => (Outcome::Updated, None, Some(v.payload)),
-        Err(e) => (Outcome::Failed, Some(format!("cannot store the CRL: {e}")), None),
+    let (store, temp, new) = (req.store.clone(), temp.to_owned(), meta.clone());
+    match on_blocking(move || store.accept(&temp, &new)).await {
+        Some(Ok(())) => (Outcome::Updated, None, Some(v.payload), Some(meta)),
+        Some(Err(e)) => (Outcome::Failed, Some(format!("cannot store the CRL: {e}")), None, stored.cloned()),
+        None => (Outcome::Failed, Some("cannot store the CRL: the store task failed".into()), None, stored.cloned()),
     }
 }

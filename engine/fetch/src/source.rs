@@ -76,9 +76,9 @@ impl Source {
     }
 
     /// A stable folder name for this source in a store: the first 16 octets
-    /// of the SHA-256 of its text, hex.
+    /// of the SHA-256 of its normal form, hex.
     pub fn store_key(&self) -> String {
-        let d = sha2::Sha256::digest(self.display().as_bytes());
+        let d = sha2::Sha256::digest(self.normalized().as_bytes());
         d.iter().take(16).map(|b| format!("{b:02x}")).collect()
     }
 }
@@ -130,6 +130,8 @@ mod tests {
         assert!(matches!(Source::parse("http://", base), Err(FetchError::BadUrl(..))));
         assert!(matches!(Source::parse("http://exa mple/x.crl", base), Err(FetchError::BadUrl(..))));
         assert_eq!(p("http://example/x.crl").store_key().len(), 32);
+        // Two spellings of one URL share a store.
+        assert_eq!(p("HTTP://Example:80/x.crl").store_key(), p("http://example/x.crl").store_key());
         assert_ne!(p("http://example/x.crl").store_key(), p("http://example/y.crl").store_key());
     }
 }
