@@ -360,6 +360,10 @@ impl RevocationIndex {
         if tovf.iter().chain(&invd).any(|&(r, _)| r as usize >= n) {
             return Err(corrupt("rank out of range"));
         }
+        // Lookups search these by rank: they must be strictly ascending.
+        if [&tovf, &invd].iter().any(|v| v.windows(2).any(|w| matches!(w, [a, b] if a.0 >= b.0))) {
+            return Err(corrupt("ranks not in ascending order"));
+        }
         if meta.entries != members.len() + long.len() as u64 {
             return Err(corrupt("entry count differs from the metadata"));
         }
