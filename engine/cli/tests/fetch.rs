@@ -307,12 +307,12 @@ fn not_found_fails_without_retry_and_keeps_the_last_good_crl() {
     assert_eq!(m["status"], "stale_crl");
 }
 
-#[test]
-fn connection_reset_mid_body_is_retried_then_fails_keeping_the_last_good_crl() {
+/// A body broken off by the network (`fault` of the whole CRL): retried as
+/// transient up to the attempts allowed, then failed; the last good kept.
+fn broken_body_fails_keeping_the_last_good_crl(fault: impl Fn(Vec<u8>) -> Reply) {
     let fx = fixture(1, "");
     let (_, stored, good) = first_run(&fx);
-    let body = fx.crl("sign-2023.crl");
-    fx.server.script("/sign-2023.crl", vec![Reply::Reset { body: body.clone(), after: body.len() / 2 }]);
+    fx.server.script("/sign-2023.crl", vec![fault(fx.crl("sign-2023.crl"))]);
     let (o, m) = fx.run();
     assert_eq!(code(&o), 75, "{}", stderr(&o));
     let f = fetch0(&m);
@@ -324,19 +324,13 @@ fn connection_reset_mid_body_is_retried_then_fails_keeping_the_last_good_crl() {
 }
 
 #[test]
+fn connection_reset_mid_body_is_retried_then_fails_keeping_the_last_good_crl() {
+    broken_body_fails_keeping_the_last_good_crl(|body| Reply::Reset { after: body.len() / 2, body });
+}
+
+#[test]
 fn truncated_body_fails_keeping_the_last_good_crl() {
-    let fx = fixture(1, "");
-    let (_, stored, good) = first_run(&fx);
-    let body = fx.crl("sign-2023.crl");
-    fx.server.script("/sign-2023.crl", vec![Reply::Truncated { body: body.clone(), after: body.len() - 100 }]);
-    let (o, m) = fx.run();
-    assert_eq!(code(&o), 75, "{}", stderr(&o));
-    let f = fetch0(&m);
-    assert_eq!(f["outcome"], "failed");
-    assert_eq!(f["transient"], true);
-    assert_eq!(f["attempts"], 3);
-    assert!(f["error"].as_str().unwrap().starts_with("body not received in full"), "{f}");
-    assert_last_good_kept(&fx, &m, &stored, good);
+    broken_body_fails_keeping_the_last_good_crl(|body| Reply::Truncated { after: body.len() - 100, body });
 }
 
 #[test]
