@@ -465,6 +465,28 @@ pub fn run(job: &Job, opts: &RunOptions, log: &(dyn Fn(&str) + Sync)) -> Result<
         let last_success = state.last_success(if worst == EXIT_OK { Some(manifest.finished_at) } else { None })?;
         crate::metrics::write(path, &crate::metrics::render(&manifest, &results.summary, last_success))?;
     }
+    // The analyst report (report.html) beside the outputs; failing to write it fails the run.
+    let report_rows: Vec<crlbatch_report::SummaryRow> = results
+        .summary
+        .iter()
+        .map(|((role, kid, status, reason), count, b4)| crlbatch_report::SummaryRow {
+            role: (*role).to_owned(),
+            issuer_kid: kid.clone(),
+            status: status.name().to_owned(),
+            reason: reason.map(|r| r.name().to_owned()),
+            count: *count,
+            basic_four_changed: *b4,
+        })
+        .collect();
+    let report_json = serde_json::to_value(&manifest)
+        .map_err(|e| JobError::State { path: out.display().to_string(), message: e.to_string() })?;
+    crlbatch_report::write_for_run(out, &report_json, &report_rows).map_err(|e| match e {
+        crlbatch_report::ReportError::Write(w) => JobError::Output(w),
+        other => JobError::State {
+            path: out.join(crlbatch_report::REPORT_FILE).display().to_string(),
+            message: other.to_string(),
+        },
+    })?;
     log(&format!(
         "run {run_id}: {} records, {} need attention ({} new), {} rejected, basic four changed {}; exit {worst}",
         manifest.counts.records,
