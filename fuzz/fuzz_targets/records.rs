@@ -38,6 +38,8 @@ fuzz_target!(|data: &[u8]| {
                 emit: Emit::All,
                 run_id: "fuzz".into(),
                 threads: 1,
+                shard: None,
+                progress: None,
             };
             let _ =
                 check(&cfg, &files, &Issuers::new(), &KeySet::default(), &dir.join("results"), &dir.join("rejects"));

@@ -162,7 +162,15 @@ fn check(c: &mut Criterion) {
     let records = dir.path().join("records");
     let files = crlbatch_check::open_inputs(&records).unwrap();
     assert_eq!(files.len(), 1);
-    let cfg = CheckConfig { records, at: at(), emit: Emit::Attention, run_id: "bench".into(), threads: 1 };
+    let cfg = CheckConfig {
+        records,
+        at: at(),
+        emit: Emit::Attention,
+        run_id: "bench".into(),
+        threads: 1,
+        shard: None,
+        progress: None,
+    };
     let previous = KeySet::default();
     let out = dir.path().join("out");
     let mut n = 0u64;

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use arrow_array::builder::{BooleanBuilder, Int32Builder, Int64Builder, StringBuilder, TimestampMicrosecondBuilder};
@@ -25,6 +25,7 @@ use crate::error::CheckError;
 use crate::issuers::{parse_kid, Issuers};
 use crate::keyhash::{KeyHasher, KeySet};
 use crate::records::{self, RecordsFile};
+use crate::shard::Shard;
 use crate::verdict::{judge_with, why_text, CertStatus, SerialKey, Verdict};
 
 /// Rows decoded per batch.
@@ -51,10 +52,14 @@ pub struct CheckConfig {
     pub run_id: String,
     /// Worker threads (0: one per core).
     pub threads: usize,
+    /// Check only this share of the row groups (scale-out).
+    pub shard: Option<Shard>,
+    /// Rows checked so far, for a progress display.
+    pub progress: Option<Arc<AtomicU64>>,
 }
 
 /// One input file, as read.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct InputFile {
     pub file: String,
     pub rows: u64,
@@ -75,6 +80,8 @@ pub struct CheckOutput {
     /// Keys of the records needing attention (for the next run).
     pub flagged: Vec<u64>,
     pub rows_checked: u64,
+    /// Rows of the row groups read (the whole input, or this shard's share).
+    pub rows_read: u64,
     pub rows_emitted: u64,
     pub rows_attention: u64,
     pub rows_new: u64,
@@ -805,8 +812,25 @@ pub fn check(
     let rejects_spec = TableSchema::rejects()?;
     let results_schema = results_spec.arrow_with_dictionaries(&DICTIONARY_RESULT_COLUMNS)?;
     let rejects_schema = rejects_spec.arrow()?;
-    let units: Vec<(usize, usize)> =
-        files.iter().enumerate().flat_map(|(f, rf)| (0..rf.row_groups).map(move |g| (f, g))).collect();
+    let all_units: Vec<(usize, usize, u64)> = files
+        .iter()
+        .enumerate()
+        .flat_map(|(f, rf)| {
+            rf.metadata.metadata().row_groups().iter().enumerate().map(move |(g, rg)| {
+                let rows = u64::try_from(rg.num_rows()).unwrap_or(0);
+                (f, g, rows)
+            })
+        })
+        .collect();
+    let chosen: Vec<&(usize, usize, u64)> = match cfg.shard {
+        None => all_units.iter().collect(),
+        Some(shard) => {
+            let rows: Vec<u64> = all_units.iter().map(|u| u.2).collect();
+            shard.select(&rows).into_iter().filter_map(|u| all_units.get(u)).collect()
+        }
+    };
+    let rows_read: u64 = chosen.iter().map(|u| u.2).sum();
+    let units: Vec<(usize, usize)> = chosen.iter().map(|&&(f, g, _)| (f, g)).collect();
     let threads =
         if cfg.threads == 0 { std::thread::available_parallelism().map_or(2, |n| n.get()) } else { cfg.threads };
     let workers = threads.min(units.len()).max(1);
@@ -821,7 +845,13 @@ pub fn check(
                 let (units, results_schema, rejects_schema) = (&units, &results_schema, &rejects_schema);
                 let (results_spec, rejects_spec) = (&results_spec, &rejects_spec);
                 s.spawn(move || -> Result<Worker<'_>, CheckError> {
-                    let prefix = if workers == 1 { "part".to_owned() } else { format!("part-w{w}") };
+                    // Shards' files meet in one folder when committed: their
+                    // names carry the shard.
+                    let prefix = match (cfg.shard, workers) {
+                        (None, 1) => "part".to_owned(),
+                        (None, _) => format!("part-w{w}"),
+                        (Some(sh), _) => format!("part-s{}-w{w}", sh.index),
+                    };
                     let mut worker = Worker {
                         issuers,
                         usable: issuers.usable_indexes(),
@@ -865,6 +895,9 @@ pub fn check(
                             abort.store(true, Ordering::Relaxed);
                             return Err(e);
                         }
+                        if let (Some(p), Some(rg)) = (&cfg.progress, file.metadata.metadata().row_groups().get(g)) {
+                            p.fetch_add(u64::try_from(rg.num_rows()).unwrap_or(0), Ordering::Relaxed);
+                        }
                     }
                     Ok(worker)
                 })
@@ -885,6 +918,7 @@ pub fn check(
             .iter()
             .map(|f| InputFile { file: f.name.clone(), rows: f.rows, row_groups: f.row_groups })
             .collect(),
+        rows_read,
         ..Default::default()
     };
     let mut summary: HashMap<SummaryKey, (u64, u64)> = HashMap::new();

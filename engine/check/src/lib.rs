@@ -11,6 +11,7 @@ pub mod guard;
 mod issuers;
 mod keyhash;
 mod records;
+mod shard;
 mod verdict;
 
 pub use engine::{
@@ -21,4 +22,5 @@ pub use error::CheckError;
 pub use issuers::{parse_kid, Issuer, IssuerState, Issuers};
 pub use keyhash::{KeyHasher, KeySet};
 pub use records::{RecordsFile, COLUMNS, DEFAULT_MAX_ROW_GROUP_BYTES};
+pub use shard::{Shard, MAX_SHARDS};
 pub use verdict::{judge_with, CertStatus, SerialKey, Verdict};

@@ -19,6 +19,28 @@ answer revocation status exactly, generate a synthetic JPKI PKI for tests and be
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Log format on stderr: text (one line per event), json (JSON lines), or auto: text on a
+    /// terminal, json otherwise (cron, systemd, Kubernetes). Filter with RUST_LOG (default: info).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Auto, env = "CRLBATCH_LOG_FORMAT")]
+    pub log_format: LogFormat,
+    /// Progress bars on stderr: auto shows them only on an interactive terminal with text logs.
+    #[arg(long, global = true, value_enum, default_value_t = ProgressArg::Auto, env = "CRLBATCH_PROGRESS")]
+    pub progress: ProgressArg,
+}
+
+/// How log events are written.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum LogFormat {
+    Auto,
+    Text,
+    Json,
+}
+
+/// Whether progress bars are drawn.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ProgressArg {
+    Auto,
+    Never,
 }
 
 #[derive(Debug, Subcommand)]
@@ -35,6 +57,9 @@ pub enum Command {
     Diff(DiffArgs),
     /// Run a job once: verify and index its CRLs, check its records, write Parquet results.
     Run(RunArgs),
+    /// Merge the outputs of `run --shard I/N` into the run's partitions and manifest (the last
+    /// shard to finish does this itself; use this to retry).
+    Commit(CommitArgs),
     /// Check a job file (syntax, unknown keys, CA certificates, paths) without running it.
     Validate(ValidateArgs),
     /// Run jobs at their `schedule` in their time zone, as a long-lived process (or --dry-run).
@@ -75,6 +100,30 @@ pub struct RunArgs {
     /// Override the job's output.emit.
     #[arg(long, value_enum)]
     pub emit: Option<EmitArg>,
+    /// Print the run manifest (JSON) on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Check only shard I of N (0-based) of the input's row groups and write a shard output;
+    /// the last shard to finish commits the run. Without it, JOB_COMPLETION_INDEX (Kubernetes
+    /// Indexed Job) with --shards or CRLBATCH_SHARDS gives the shard.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+    /// The shard count N when the index comes from JOB_COMPLETION_INDEX.
+    #[arg(long, value_name = "N", env = "CRLBATCH_SHARDS")]
+    pub shards: Option<u32>,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = exit::TABLE)]
+pub struct CommitArgs {
+    /// The job file (TOML).
+    pub job: PathBuf,
+    /// The shard count N of the run to commit.
+    #[arg(long, value_name = "N", env = "CRLBATCH_SHARDS")]
+    pub shards: u32,
+    /// The run to commit (YYYY-MM-DD in the job's time zone; default: the latest with shards).
+    #[arg(long, value_name = "DATE")]
+    pub run_date: Option<String>,
     /// Print the run manifest (JSON) on stdout.
     #[arg(long)]
     pub json: bool,

@@ -16,6 +16,7 @@
 use std::fmt;
 
 pub const OK: u8 = 0;
+pub const USAGE: u8 = 2;
 pub const DATAERR: u8 = 65;
 pub const NOINPUT: u8 = 66;
 pub const SOFTWARE: u8 = 70;

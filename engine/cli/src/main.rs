@@ -5,29 +5,40 @@
 mod args;
 mod cmd;
 mod exit;
+mod logging;
+mod progress;
 
 use std::process::ExitCode;
 
 use clap::Parser;
 
 use crate::args::{Cli, Command};
+use crate::logging::Logging;
 
 fn main() -> ExitCode {
     // A panic is a bug: one line, then exit 101. Inside the Parquet decoder
     // fence a panic is a malformed input, reported as an error by the caller.
-    std::panic::set_hook(Box::new(|info| {
+    let cli = Cli::parse();
+    let logging = Logging::init(cli.log_format, cli.progress);
+    let json = logging.json;
+    std::panic::set_hook(Box::new(move |info| {
         if !crlbatch_check::guard::decoding() {
-            eprintln!("crlbatch: internal error (a bug, please report): {}", info.to_string().replace('\n', " "));
+            let m = format!("internal error (a bug, please report): {}", info.to_string().replace('\n', " "));
+            if json {
+                eprintln!("{}", serde_json::json!({"level": "ERROR", "message": m, "exit_code": 101}));
+            } else {
+                eprintln!("crlbatch: {m}");
+            }
         }
     }));
-    let cli = Cli::parse();
     let result = match cli.command {
         Command::Gen(a) => cmd::gen::run(a),
         Command::Inspect(a) => cmd::inspect::run(a),
         Command::Index(a) => cmd::index::run(a),
         Command::Status(a) => cmd::status::run(a),
         Command::Diff(a) => cmd::diff::run(a),
-        Command::Run(a) => cmd::run::run(a),
+        Command::Run(a) => cmd::run::run(a, &logging),
+        Command::Commit(a) => cmd::run::commit(a),
         Command::Validate(a) => cmd::run::validate(a),
         Command::Schedule(a) => cmd::schedule::run(a),
         Command::Completions(a) => {
@@ -42,7 +53,7 @@ fn main() -> ExitCode {
         Err(e) => {
             // One line, no personal data: messages name files, offsets and
             // serial positions, never record contents.
-            eprintln!("crlbatch: error: {}", e.message.replace('\n', " "));
+            logging.error(e.code, &e.message);
             ExitCode::from(e.code)
         }
     }

@@ -20,7 +20,9 @@ mod common;
 const AT: &str = "2026-11-26T03:00:00Z";
 
 fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_crlbatch"))
+    let mut c = Command::new(env!("CARGO_BIN_EXE_crlbatch"));
+    c.env("CRLBATCH_LOG_FORMAT", "text");
+    c
 }
 
 fn run(args: &[&str]) -> Output {

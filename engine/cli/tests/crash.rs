@@ -123,6 +123,7 @@ fn killed_runs_leave_the_previous_or_the_new_state_and_the_next_run_completes() 
     for k in 0..KILLS {
         let delay = full.mul_f64((f64::from(k) + 0.5) / f64::from(KILLS));
         let mut child = Command::new(env!("CARGO_BIN_EXE_crlbatch"))
+            .env("CRLBATCH_LOG_FORMAT", "text")
             .args(["run", job.to_str().unwrap(), "--at", AT])
             .stdout(Stdio::null())
             .stderr(Stdio::null())

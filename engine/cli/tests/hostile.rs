@@ -25,7 +25,12 @@ p = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PI
 sys.stderr.buffer.write(p.stderr)\n\
 print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, p.returncode)\n";
     let t = Instant::now();
-    let o = Command::new("python3").args(["-c", script, env!("CARGO_BIN_EXE_crlbatch")]).args(args).output().unwrap();
+    let o = Command::new("python3")
+        .env("CRLBATCH_LOG_FORMAT", "text")
+        .args(["-c", script, env!("CARGO_BIN_EXE_crlbatch")])
+        .args(args)
+        .output()
+        .unwrap();
     let took = t.elapsed();
     let out = String::from_utf8_lossy(&o.stdout).into_owned();
     let mut it = out.split_whitespace();

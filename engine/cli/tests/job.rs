@@ -14,7 +14,7 @@ use serde_json::Value;
 const AT: &str = "2026-11-26T03:00:00Z";
 
 fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_crlbatch")).args(args).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_crlbatch")).env("CRLBATCH_LOG_FORMAT", "text").args(args).output().unwrap()
 }
 
 fn stderr(o: &Output) -> String {

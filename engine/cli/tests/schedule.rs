@@ -98,6 +98,7 @@ fn scheduler_fires_runs_and_stops_cleanly_on_sigterm() {
     let job = root.join("job.toml");
     let state = root.join("scheduler.json");
     let child = Command::new(env!("CARGO_BIN_EXE_crlbatch"))
+        .env("CRLBATCH_LOG_FORMAT", "text")
         .args(["schedule", job.to_str().unwrap(), "--state", state.to_str().unwrap()])
         .stderr(Stdio::piped())
         .spawn()
@@ -116,7 +117,7 @@ fn scheduler_fires_runs_and_stops_cleanly_on_sigterm() {
     assert!(t.elapsed() < Duration::from_secs(20), "{:?}", t.elapsed());
     let log = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_eq!(out.status.code(), Some(0), "{log}");
-    assert!(log.contains("crlbatch: schedule: job sched-test slot "), "{log}");
+    assert!(log.contains("crlbatch: schedule: run due job=sched-test slot="), "{log}");
     // The run's outputs are whole: a complete manifest, no staging left.
     let m: serde_json::Value = serde_json::from_slice(&std::fs::read(&manifest).unwrap()).unwrap();
     common::assert_valid("manifest.schema.json", &m);

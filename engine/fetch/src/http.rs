@@ -46,11 +46,13 @@ pub struct Fetched<T> {
     pub fresh: Option<T>,
 }
 
-/// Fetch every request (results in request order).
+/// Fetch every request (results in request order); `on_done` is called as
+/// each source finishes (for progress display).
 pub fn fetch_all<T: Send + 'static>(
     requests: Vec<FetchRequest>,
     policy: &FetchPolicy,
     verify: Verifier<T>,
+    on_done: &(dyn Fn() + Sync),
 ) -> Result<Vec<Fetched<T>>, FetchError> {
     if requests.is_empty() {
         return Ok(Vec::new());
@@ -83,7 +85,11 @@ pub fn fetch_all<T: Send + 'static>(
         let mut out = futures_util::stream::iter(requests.into_iter().enumerate())
             .map(|(i, r)| {
                 let fut = fetch_one(&client, r, policy, verify.clone(), slots.clone());
-                async move { (i, fut.await) }
+                async move {
+                    let r = fut.await;
+                    on_done();
+                    (i, r)
+                }
             })
             .buffer_unordered(policy.max_in_flight.max(1))
             .collect::<Vec<_>>()

@@ -1,12 +1,12 @@
 //! What happened to each source in a run: recorded in the run manifest and
 //! logged as one structured event per source.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crlbatch_crl::Timestamp;
 
 /// The outcome of fetching one source.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// A new CRL was received, verified and stored.
@@ -37,7 +37,7 @@ impl Outcome {
 }
 
 /// Which CRL a source serves after the fetch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Serving {
     /// The CRL just received.
@@ -49,7 +49,7 @@ pub enum Serving {
 }
 
 /// One source's fetch, as recorded in the manifest.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FetchRecord {
     pub source: String,
     pub outcome: Outcome,

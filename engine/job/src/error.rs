@@ -23,6 +23,9 @@ pub enum JobError {
     /// Another run of this job holds its lock.
     #[error("{0}")]
     Busy(String),
+    /// Shards to commit are missing or disagree: retry (or rerun them) later.
+    #[error("{0}")]
+    Incomplete(String),
     /// Job state (index cache, previous run) could not be used.
     #[error("{path}: {message}")]
     State { path: String, message: String },
@@ -43,6 +46,7 @@ impl JobError {
             JobError::State { .. } => 74,
             JobError::Fetch(_) => 74,
             JobError::Busy(_) => EXIT_BUSY,
+            JobError::Incomplete(_) => 75,
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The run manifest (`_manifest.json`), written last. It names no PPID, no
 //! local user id and no basic four information.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crlbatch_check::InputFile;
 use crlbatch_crl::Timestamp;
@@ -12,7 +12,7 @@ use crlbatch_write::PartFile;
 pub const MANIFEST_VERSION: u32 = 1;
 
 /// How a CA's index was obtained in this run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum IndexSource {
     /// The CRL files were unchanged (same SHA-256): the stored index was loaded.
@@ -26,7 +26,7 @@ pub enum IndexSource {
 }
 
 /// One issuer key in the run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct IssuerReport {
     pub name: String,
     pub kid: String,
@@ -44,7 +44,7 @@ pub struct IssuerReport {
 }
 
 /// Files of one output dataset for this run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DatasetReport {
     /// Relative to the output folder, e.g. `results/run_date=2026-11-26`.
     pub dir: String,
@@ -53,7 +53,7 @@ pub struct DatasetReport {
 }
 
 /// Record counts.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Counts {
     pub records: u64,
     pub checked: u64,
@@ -65,7 +65,7 @@ pub struct Counts {
 }
 
 /// Seconds per step.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Timings {
     pub crls: f64,
     pub check: f64,
@@ -74,7 +74,7 @@ pub struct Timings {
 }
 
 /// `_manifest.json`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Manifest {
     pub manifest_version: u32,
     pub run_id: String,
@@ -93,10 +93,51 @@ pub struct Manifest {
     pub outputs: Outputs,
     pub counts: Counts,
     pub timings: Timings,
+    /// In a shard's manifest (`.shards/.../shard-I/_shard.json`): which
+    /// shard, of which plan, and its summary counts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardInfo>,
+    /// In a committed run's manifest: the shards it was made of.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shards: Option<Vec<ShardRun>>,
+}
+
+/// A shard's identity in its own manifest.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ShardInfo {
+    pub index: u32,
+    pub count: u32,
+    /// The plan all shards of one run share (evaluation time, run date).
+    pub plan_id: String,
+    /// Rows of this shard's share of the input.
+    pub rows: u64,
+    pub summary: Vec<SummaryCount>,
+}
+
+/// One summary row, as text (a shard's manifest carries them to the commit).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SummaryCount {
+    pub role: String,
+    pub issuer_kid: String,
+    pub status: String,
+    pub reason: Option<String>,
+    pub count: u64,
+    pub basic_four_changed: u64,
+}
+
+/// One shard of a committed run (its rows carry the run's id, the plan id).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ShardRun {
+    pub index: u32,
+    pub started_at: Timestamp,
+    pub finished_at: Timestamp,
+    pub rows: u64,
+    pub exit_code: u8,
+    pub timings: Timings,
 }
 
 /// The records read.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct InputReport {
     pub records: String,
     pub files: Vec<InputFile>,
@@ -104,7 +145,7 @@ pub struct InputReport {
 }
 
 /// The datasets written.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Outputs {
     pub results: DatasetReport,
     pub summary: DatasetReport,

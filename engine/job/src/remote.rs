@@ -11,6 +11,7 @@
 //! CRL: their indexes are merged.
 
 use std::path::Path;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use crlbatch_crl::{CaCert, FileDigest, ParseOptions, Timestamp};
@@ -20,6 +21,7 @@ use crlbatch_index::{index_crls_with, merge, FreshnessPolicy, IndexMeta, Revocat
 use crate::config::JobCa;
 use crate::error::JobError;
 use crate::manifest::IndexSource;
+use crate::progress::Progress;
 
 /// Sources named in one `detail` (a CA may have ~1,700).
 const MAX_LISTED: usize = 5;
@@ -61,7 +63,6 @@ fn stored_index(
     url: &str,
     at: Timestamp,
     limits: crlbatch_crl::Limits,
-    log: &(dyn Fn(&str) + Sync),
 ) -> Option<RevocationIndex> {
     let meta = store.meta()?;
     let ca_sha = crlbatch_crl::hex(&ca.sha256);
@@ -75,7 +76,7 @@ fn stored_index(
     let crl = store.crl_path(&meta);
     if crlbatch_fetch::sha256_file(&crl).ok().as_deref() != Some(meta.sha256.as_str()) {
         // Damaged on disk: forget it, so that the next fetch is unconditional.
-        log(&format!("source {url}: stored CRL does not match its description; forgotten"));
+        tracing::warn!(source = url, "stored CRL does not match its description; forgotten");
         store.forget();
         return None;
     }
@@ -83,12 +84,12 @@ fn stored_index(
     match verify_file(ca, url, &crl, &meta.sha256, at, limits, FreshnessPolicy::Defer) {
         Ok(index) => {
             if let Err(e) = index.save(&store.index_path()) {
-                log(&format!("source {url}: cannot store its index: {e}"));
+                tracing::warn!(source = url, error = %e, "cannot store the index of a source");
             }
             Some(index)
         }
         Err(e) => {
-            log(&format!("source {url}: stored CRL no longer verifies: {e}"));
+            tracing::warn!(source = url, error = %e, "stored CRL no longer verifies");
             None
         }
     }
@@ -102,7 +103,7 @@ pub fn obtain_remote(
     policy: &FetchPolicy,
     at: Timestamp,
     limits: crlbatch_crl::Limits,
-    log: &(dyn Fn(&str) + Sync),
+    progress: &Progress,
 ) -> Result<Vec<(usize, RemoteCa)>, JobError> {
     let root = state_dir.join("sources");
     let mut requests = Vec::new();
@@ -128,22 +129,27 @@ pub fn obtain_remote(
         })
     });
     let stores: Vec<SourceStore> = requests.iter().map(|r| r.store.clone()).collect();
-    let fetched = crlbatch_fetch::fetch_all(requests, policy, verifier).map_err(|e| JobError::Fetch(e.to_string()))?;
+    progress.sources_total.store(requests.len() as u64, Ordering::Relaxed);
+    let done = &progress.sources_done;
+    let fetched = crlbatch_fetch::fetch_all(requests, policy, verifier, &|| {
+        done.fetch_add(1, Ordering::Relaxed);
+    })
+    .map_err(|e| JobError::Fetch(e.to_string()))?;
 
     let mut per_ca: Vec<(usize, RemoteCa)> = Vec::new();
     let mut parts: Vec<(usize, Option<RevocationIndex>, FetchRecord)> = Vec::new();
     for (f, store) in fetched.into_iter().zip(&stores) {
-        log(&f.record.log_line());
+        log_fetch(&f.record);
         let Some(ca) = all.get(f.tag) else { continue };
         let index = match f.fresh {
             Some(index) => {
                 if let Err(e) = index.save(&store.index_path()) {
-                    log(&format!("source {}: cannot store its index: {e}", f.record.source));
+                    tracing::warn!(source = f.record.source, error = %e, "cannot store the index of a source");
                 }
                 Some(index)
             }
             None if f.record.serving == Serving::None => None,
-            None => stored_index(store, &ca.cert, &f.record.source, at, limits, log),
+            None => stored_index(store, &ca.cert, &f.record.source, at, limits),
         };
         parts.push((f.tag, index, f.record));
     }
@@ -154,6 +160,40 @@ pub fn obtain_remote(
         per_ca.push((i, combine(ca, mine)));
     }
     Ok(per_ca)
+}
+
+/// One structured event per source (fields as in the manifest's `fetch`).
+fn log_fetch(r: &FetchRecord) {
+    let serving = serde_json::to_value(r.serving).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+    let this_update = r.this_update.map(|t| t.to_string());
+    let fields = |level: tracing::Level| {
+        // One macro per level: tracing needs the level at compile time.
+        macro_rules! ev {
+            ($lvl:ident) => {
+                tracing::$lvl!(
+                    source = r.source.as_str(),
+                    outcome = r.outcome.name(),
+                    attempts = r.attempts,
+                    seconds = r.seconds,
+                    status = r.http_status,
+                    bytes = r.bytes,
+                    crl_number = r.crl_number.as_deref(),
+                    this_update = this_update.as_deref(),
+                    serving = serving.as_str(),
+                    etag = r.etag.as_deref(),
+                    transient = r.error.as_ref().map(|_| r.transient),
+                    error = r.error.as_deref(),
+                    "fetch"
+                )
+            };
+        }
+        if level == tracing::Level::WARN {
+            ev!(warn)
+        } else {
+            ev!(info)
+        }
+    };
+    fields(if r.error.is_some() { tracing::Level::WARN } else { tracing::Level::INFO });
 }
 
 /// One CA from its sources' indexes and fetch records.

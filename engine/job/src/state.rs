@@ -97,42 +97,78 @@ impl State {
         self.dir.join("flagged.keys")
     }
 
+    /// Hold `_state/run.lock`: one run (or commit, or shard CRL step) of the
+    /// job at a time. `wait`: how long to wait for another holder (none: fail
+    /// at once with [`JobError::Busy`]).
+    pub fn lock_run(&self, job: &str) -> Result<crlbatch_schedule::RunLock, JobError> {
+        self.lock(job, "run.lock", None)
+    }
+
+    /// Hold a lock file in `_state/`, waiting up to `wait` for it.
+    pub fn lock(
+        &self,
+        job: &str,
+        name: &str,
+        wait: Option<std::time::Duration>,
+    ) -> Result<crlbatch_schedule::RunLock, JobError> {
+        let path = self.dir.join(name);
+        let r = match wait {
+            None => crlbatch_schedule::RunLock::try_acquire(&path),
+            Some(w) => crlbatch_schedule::RunLock::acquire_within(&path, w),
+        };
+        r.map_err(|e| match e {
+            crlbatch_schedule::LockError::Held { .. } => JobError::Busy(format!("job {job}: {e}")),
+            crlbatch_schedule::LockError::Io { .. } => {
+                JobError::State { path: path.display().to_string(), message: e.to_string() }
+            }
+        })
+    }
+
     /// Keys of the records the previous successful run flagged (empty on the
     /// first run).
     pub fn previous_keys(&self) -> Result<KeySet, JobError> {
-        let p = self.keys_path();
-        let bytes = match std::fs::read(&p) {
-            Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(KeySet::default()),
-            Err(e) => return Err(err(&p, e)),
-        };
-        let corrupt = || err(&p, "corrupt keys file (delete it to start afresh)");
-        if bytes.get(..8) != Some(KEYS_MAGIC.as_slice()) {
-            return Err(corrupt());
-        }
-        let n = bytes.get(8..16).and_then(|b| b.try_into().ok()).map(u64::from_le_bytes).ok_or_else(corrupt)?;
-        let body = bytes.get(16..).unwrap_or_default();
-        if body.len() as u64 != n.saturating_mul(8) {
-            return Err(corrupt());
-        }
-        let mut set = KeySet::with_capacity_and_hasher(body.len() / 8, Default::default());
-        for c in body.chunks_exact(8) {
-            if let Ok(a) = <[u8; 8]>::try_from(c) {
-                set.insert(u64::from_le_bytes(a));
-            }
-        }
-        Ok(set)
+        read_keys(&self.keys_path())
     }
 
     /// Replace the previous-run keys (after the run's outputs are published).
     pub fn save_keys(&self, keys: &[u64]) -> Result<(), JobError> {
-        let mut out = Vec::with_capacity(16 + keys.len() * 8);
-        out.extend_from_slice(KEYS_MAGIC);
-        out.extend_from_slice(&(keys.len() as u64).to_le_bytes());
-        for k in keys {
-            out.extend_from_slice(&k.to_le_bytes());
-        }
-        crlbatch_write::atomic::write_file(&self.keys_path(), &out)?;
-        Ok(())
+        write_keys(&self.keys_path(), keys)
     }
+}
+
+/// Read a keys file (none: the empty set).
+pub(crate) fn read_keys(p: &Path) -> Result<KeySet, JobError> {
+    let bytes = match std::fs::read(p) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(KeySet::default()),
+        Err(e) => return Err(err(p, e)),
+    };
+    let corrupt = || err(p, "corrupt keys file (delete it to start afresh)");
+    if bytes.get(..8) != Some(KEYS_MAGIC.as_slice()) {
+        return Err(corrupt());
+    }
+    let n = bytes.get(8..16).and_then(|b| b.try_into().ok()).map(u64::from_le_bytes).ok_or_else(corrupt)?;
+    let body = bytes.get(16..).unwrap_or_default();
+    if body.len() as u64 != n.saturating_mul(8) {
+        return Err(corrupt());
+    }
+    let mut set = KeySet::with_capacity_and_hasher(body.len() / 8, Default::default());
+    for c in body.chunks_exact(8) {
+        if let Ok(a) = <[u8; 8]>::try_from(c) {
+            set.insert(u64::from_le_bytes(a));
+        }
+    }
+    Ok(set)
+}
+
+/// Write a keys file atomically.
+pub(crate) fn write_keys(p: &Path, keys: &[u64]) -> Result<(), JobError> {
+    let mut out = Vec::with_capacity(16 + keys.len() * 8);
+    out.extend_from_slice(KEYS_MAGIC);
+    out.extend_from_slice(&(keys.len() as u64).to_le_bytes());
+    for k in keys {
+        out.extend_from_slice(&k.to_le_bytes());
+    }
+    crlbatch_write::atomic::write_file(p, &out)?;
+    Ok(())
 }

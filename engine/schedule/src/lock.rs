@@ -29,6 +29,9 @@ use nix::fcntl::{Flock, FlockArg};
 /// Longest holder text reported, in characters.
 const MAX_HOLDER_CHARS: usize = 200;
 
+/// How often [`RunLock::acquire_within`] tries again.
+pub const WAIT_POLL: std::time::Duration = std::time::Duration::from_millis(50);
+
 /// An exclusive run lock, released on drop.
 #[derive(Debug)]
 pub struct RunLock {
@@ -82,6 +85,18 @@ impl RunLock {
                 Err(LockError::Held { path: path.to_path_buf(), holder: read_holder(path) })
             }
             Err((_, errno)) => Err(io("cannot lock", &errno.desc())),
+        }
+    }
+
+    /// Take the lock on `path`, waiting up to `wait` while another process
+    /// holds it (polled every [`WAIT_POLL`]).
+    pub fn acquire_within(path: &Path, wait: std::time::Duration) -> Result<RunLock, LockError> {
+        let deadline = std::time::Instant::now() + wait;
+        loop {
+            match RunLock::try_acquire(path) {
+                Err(LockError::Held { .. }) if std::time::Instant::now() < deadline => std::thread::sleep(WAIT_POLL),
+                r => return r,
+            }
         }
     }
 

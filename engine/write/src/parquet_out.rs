@@ -27,7 +27,7 @@ pub const MAX_ROWS_PER_FILE: u64 = 10_000_000;
 const ZSTD_LEVEL: i32 = 1;
 
 /// One part file written.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct PartFile {
     /// File name within the dataset folder.
     pub file: String,

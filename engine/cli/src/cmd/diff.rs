@@ -56,7 +56,7 @@ pub fn run(a: DiffArgs) -> CliResult {
         )
         .map_err(io)?;
     } else {
-        eprintln!("{} added, {} removed, {} changed", d.added.len(), d.removed.len(), d.changed.len());
+        tracing::info!("{} added, {} removed, {} changed", d.added.len(), d.removed.len(), d.changed.len());
     }
     out.flush().map_err(io)?;
     Ok(())

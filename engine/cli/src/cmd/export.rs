@@ -76,6 +76,6 @@ pub fn run(a: ExportArgs) -> CliResult {
         .map_err(|e| CliError::new(exit::CANTCREAT, format!("{}: {e}", a.out.display())))?;
     atomic::sync_dir(parent).map_err(werr)?;
     let _ = std::fs::remove_dir_all(&staging);
-    eprintln!("exported {total} revoked serials from {} index(es) to {}", files.len(), a.out.display());
+    tracing::info!("exported {total} revoked serials from {} index(es) to {}", files.len(), a.out.display());
     Ok(())
 }

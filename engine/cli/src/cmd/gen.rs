@@ -29,7 +29,7 @@ pub fn run(a: GenArgs) -> CliResult {
     let m = generate(&opts)?;
     let crls: usize = m.cas.iter().map(|c| c.crls.len()).sum();
     let bytes: u64 = m.cas.iter().flat_map(|c| &c.crls).map(|c| c.bytes).sum();
-    eprintln!(
+    tracing::info!(
         "generated {} CAs and {crls} CRLs ({bytes} bytes) in {} in {:.2} s",
         m.cas.len(),
         a.out.display(),

@@ -47,7 +47,7 @@ pub fn run(a: IndexArgs) -> CliResult {
             "seconds_total": total.as_secs_f64(),
         }))?;
     } else {
-        eprintln!(
+        tracing::info!(
             "indexed {} entries ({} duplicates, {} long serials) from {} CRL(s) for issuer {} into {} ({size} bytes) in {:.3} s",
             m.entries,
             m.duplicates,

@@ -81,7 +81,6 @@ pub fn run(a: ScheduleArgs) -> CliResult {
     let entries: Vec<Entry> =
         jobs.iter().map(|(_, job, schedule)| Entry { name: job.name.clone(), schedule: schedule.clone() }).collect();
     let stop = Stop::install_signals().map_err(|e| CliError::new(crate::exit::SOFTWARE, format!("signals: {e}")))?;
-    let log = |m: &str| eprintln!("crlbatch: {m}");
     let mut fire = |entry: &Entry, slot: DateTime<Utc>| -> FireResult {
         let Some((path, _, _)) = jobs.iter().find(|(_, j, _)| j.name == entry.name) else {
             return FireResult::Failed("job not found".into());
@@ -91,15 +90,15 @@ pub fn run(a: ScheduleArgs) -> CliResult {
             Ok(j) => j,
             Err(e) => return FireResult::Failed(e.to_string()),
         };
-        log(&format!("schedule: job {} slot {}", job.name, rfc3339(slot)));
-        match run_job(&job, &RunOptions { at: crlbatch_crl::Timestamp::now(), emit: None }, &log) {
+        tracing::info!(job = job.name.as_str(), slot = rfc3339(slot).as_str(), "schedule: run due");
+        match run_job(&job, &RunOptions::new(crlbatch_crl::Timestamp::now())) {
             Ok(r) if r.manifest.exit_code == 0 => FireResult::Succeeded,
             Ok(r) => FireResult::Failed(format!("exit {} ({})", r.manifest.exit_code, r.manifest.status)),
             Err(e @ JobError::Busy(_)) => FireResult::Busy(e.to_string()),
             Err(e) => FireResult::Failed(format!("exit {}: {e}", e.exit_code())),
         }
     };
-    let mut events = |e: &crlbatch_schedule::Event| eprintln!("crlbatch: schedule: {e}");
+    let mut events = |e: &crlbatch_schedule::Event| tracing::info!("schedule: {e}");
     run_loop(&entries, &state, grace, &stop, &SystemClock, &mut fire, &mut events).map_err(|e| {
         let code = match &e {
             RunnerError::AlreadyRunning { .. } => crlbatch_job::EXIT_BUSY,

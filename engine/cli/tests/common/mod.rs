@@ -6,7 +6,11 @@ pub mod http;
 
 /// Run the crlbatch binary under test.
 pub fn crlbatch(args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_crlbatch")).args(args).output().unwrap()
+    std::process::Command::new(env!("CARGO_BIN_EXE_crlbatch"))
+        .env("CRLBATCH_LOG_FORMAT", "text")
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 /// A process's stderr as text.
