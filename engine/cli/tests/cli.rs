@@ -522,6 +522,22 @@ fn deployment_examples_run_the_bundled_job() {
     ] {
         assert!(cron.contains(want), "cronjob.yaml lacks {want}");
     }
+    let indexed = read("indexed-job.yaml");
+    for want in [
+        "completionMode: Indexed",
+        "completions: 4",
+        "parallelism: 4",
+        "{name: CRLBATCH_SHARDS, value: \"4\"}",
+        "concurrencyPolicy: Forbid",
+        "timeZone: \"Asia/Tokyo\"",
+        &format!("args: [\"run\", \"{job}\"]"),
+    ] {
+        assert!(indexed.contains(want), "indexed-job.yaml lacks {want}");
+    }
+    // The variables it sets are ones the binary reads.
+    for var in ["CRLBATCH_SHARDS", "CRLBATCH_OUTPUT_DIR", "CRLBATCH_RECORDS"] {
+        assert!(stdout(&run(&["run", "--help"])).contains(var) || crlbatch_job_reads(var), "{var}");
+    }
     let crontab = read("crontab");
     let line = crontab.lines().find(|l| l.starts_with("30 2 * * *")).unwrap();
     assert!(
@@ -529,6 +545,12 @@ fn deployment_examples_run_the_bundled_job() {
         "{line}"
     );
     assert!(crontab.contains("CRON_TZ=Asia/Tokyo"));
+}
+
+/// Variables read by `Job::load` (documented in the README's operator reference).
+fn crlbatch_job_reads(var: &str) -> bool {
+    let config = std::fs::read_to_string(common::repo().join("engine/job/src/config.rs")).unwrap();
+    config.contains(&format!("= \"{var}\";"))
 }
 
 #[test]

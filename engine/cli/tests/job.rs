@@ -410,3 +410,51 @@ fn metrics_file_follows_the_exposition_format_and_the_manifest() {
     // No personal data: no PPID-like 32-hex strings.
     assert!(!prom2.split(|c: char| !c.is_ascii_hexdigit()).any(|w| w.len() == 32), "{prom2}");
 }
+
+#[test]
+fn environment_overrides_paths_and_says_so() {
+    let (_d, root) = setup(2000, 1);
+    let job = root.join("job.toml");
+    let elsewhere = root.join("elsewhere");
+    let metrics = root.join("m.prom");
+    let o = Command::new(env!("CARGO_BIN_EXE_crlbatch"))
+        .env("CRLBATCH_LOG_FORMAT", "text")
+        .env("CRLBATCH_OUTPUT_DIR", &elsewhere)
+        .env("CRLBATCH_METRICS", &metrics)
+        .env("CRLBATCH_RECORDS", "")
+        .args(["run", job.to_str().unwrap(), "--at", AT])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(elsewhere.join("_manifest.json").is_file());
+    assert!(!root.join("out").exists(), "the file's output.dir is not used");
+    assert!(std::fs::read_to_string(&metrics).unwrap().contains("crlbatch_run_last_completion_timestamp_seconds"));
+    let e = stderr(&o);
+    assert!(e.contains("crlbatch: job setting overridden by the environment variable=CRLBATCH_OUTPUT_DIR"), "{e}");
+    assert!(e.contains("variable=CRLBATCH_METRICS") && !e.contains("variable=CRLBATCH_RECORDS"), "{e}");
+
+    let o = Command::new(env!("CARGO_BIN_EXE_crlbatch"))
+        .env("CRLBATCH_OUTPUT_DIR", &elsewhere)
+        .args(["validate", job.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("note: overridden by the environment: CRLBATCH_OUTPUT_DIR"));
+
+    let o = Command::new(env!("CARGO_BIN_EXE_crlbatch"))
+        .env("CRLBATCH_LOG_FORMAT", "text")
+        .env("CRLBATCH_TLS_CA_FILE", root.join("missing.pem"))
+        .args(["run", job.to_str().unwrap(), "--at", AT])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(78), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.starts_with(&format!(
+            "crlbatch: error: {}: CRLBATCH_TLS_CA_FILE={}",
+            job.display(),
+            root.join("missing.pem").display()
+        )),
+        "{e}"
+    );
+}

@@ -36,6 +36,17 @@ fn read_small(path: &Path, limit: u64) -> Result<Vec<u8>, String> {
     std::fs::read(path).map_err(|e| e.to_string())
 }
 
+/// `input.records` from the environment.
+pub const ENV_RECORDS: &str = "CRLBATCH_RECORDS";
+/// `output.dir` from the environment.
+pub const ENV_OUTPUT_DIR: &str = "CRLBATCH_OUTPUT_DIR";
+/// `output.metrics` from the environment.
+pub const ENV_METRICS: &str = "CRLBATCH_METRICS";
+/// `[fetch] tls_ca_file` from the environment.
+pub const ENV_TLS_CA_FILE: &str = "CRLBATCH_TLS_CA_FILE";
+/// Every job setting the environment can override, in the order applied.
+pub const ENV_OVERRIDES: [&str; 4] = [ENV_RECORDS, ENV_OUTPUT_DIR, ENV_METRICS, ENV_TLS_CA_FILE];
+
 /// The default time zone of `run_date` and schedules.
 pub const DEFAULT_TIMEZONE: &str = "Asia/Tokyo";
 
@@ -136,6 +147,8 @@ pub struct Job {
     pub threads: usize,
     /// How remote sources are fetched (`[fetch]`; body limit from `limits`).
     pub fetch: FetchPolicy,
+    /// Environment variables that overrode settings of the file.
+    pub overridden: Vec<&'static str>,
 }
 
 /// Seconds from the job file: positive and finite, at most a day.
@@ -160,7 +173,39 @@ impl Job {
             return Err(cfg(format!("job file is {size} bytes, over the limit of {MAX_JOB_FILE_BYTES}")));
         }
         let text = std::fs::read_to_string(path).map_err(|e| cfg(format!("cannot read job file: {e}")))?;
-        Self::from_toml(&text, path)
+        let mut job = Self::from_toml(&text, path)?;
+        job.apply_env(&|k| std::env::var(k).ok())?;
+        Ok(job)
+    }
+
+    /// Environment-variable overrides (see [`ENV_OVERRIDES`]), for paths that
+    /// differ per deployment (a container's volumes) and for secrets kept out
+    /// of job files. A relative path in a variable resolves against the
+    /// current directory. An empty variable counts as unset.
+    pub fn apply_env(&mut self, get: &dyn Fn(&str) -> Option<String>) -> Result<(), JobError> {
+        let path = self.file.display().to_string();
+        let cfg = |message: String| JobError::Config { path: path.clone(), message };
+        let var = |k: &str| get(k).filter(|v| !v.is_empty());
+        if let Some(v) = var(ENV_RECORDS) {
+            self.records = PathBuf::from(v);
+            self.overridden.push(ENV_RECORDS);
+        }
+        if let Some(v) = var(ENV_OUTPUT_DIR) {
+            self.out_dir = PathBuf::from(v);
+            self.overridden.push(ENV_OUTPUT_DIR);
+        }
+        if let Some(v) = var(ENV_METRICS) {
+            self.metrics = Some(PathBuf::from(v));
+            self.overridden.push(ENV_METRICS);
+        }
+        if let Some(v) = var(ENV_TLS_CA_FILE) {
+            let pem = read_small(Path::new(&v), MAX_TLS_CA_FILE_BYTES)
+                .map_err(|e| cfg(format!("{ENV_TLS_CA_FILE}={v}: {e}")))?;
+            FetchPolicy::check_roots(&pem).map_err(|e| cfg(format!("{ENV_TLS_CA_FILE}={v}: {e}")))?;
+            self.fetch.extra_roots_pem = Some(pem);
+            self.overridden.push(ENV_TLS_CA_FILE);
+        }
+        Ok(())
     }
 
     /// Parse and validate job text; `path` locates relative paths and errors.
@@ -289,6 +334,7 @@ impl Job {
             max_row_group_bytes: raw.limits.max_row_group_bytes.unwrap_or(crlbatch_check::DEFAULT_MAX_ROW_GROUP_BYTES),
             limits,
             threads: raw.check.threads.unwrap_or(0),
+            overridden: Vec::new(),
         })
     }
 }

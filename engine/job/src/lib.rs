@@ -14,7 +14,9 @@ mod run;
 mod shard;
 mod state;
 
-pub use config::{Job, JobCa, DEFAULT_TIMEZONE};
+pub use config::{
+    Job, JobCa, DEFAULT_TIMEZONE, ENV_METRICS, ENV_OUTPUT_DIR, ENV_OVERRIDES, ENV_RECORDS, ENV_TLS_CA_FILE,
+};
 pub use error::{JobError, EXIT_BUSY};
 pub use manifest::{
     Counts, DatasetReport, IndexSource, IssuerReport, Manifest, ShardInfo, ShardRun, SummaryCount, Timings,

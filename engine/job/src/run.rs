@@ -122,6 +122,7 @@ fn run_whole(job: &Job, opts: &RunOptions) -> Result<RunReport, JobError> {
     let staging = staging_root.join(&run_id);
     atomic::create_dir_all(&staging)?;
     tracing::info!(run_id = run_id.as_str(), job = job.name.as_str(), at = %opts.at, run_date = date.as_str(), "run started");
+    log_overrides(job);
 
     // The records are opened and their schemas checked first: a bad input
     // fails the run before any CRL work.
@@ -209,6 +210,13 @@ fn run_whole(job: &Job, opts: &RunOptions) -> Result<RunReport, JobError> {
     progress.set_step(Step::Done);
     log_finished(&manifest);
     Ok(RunReport { manifest, out_dir: out.clone(), manifest_path })
+}
+
+/// Settings taken from the environment, named (not their values' secrets).
+pub(crate) fn log_overrides(job: &Job) {
+    for var in &job.overridden {
+        tracing::info!(variable = *var, "job setting overridden by the environment");
+    }
 }
 
 /// The run's last log event: counts only.

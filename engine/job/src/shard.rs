@@ -164,6 +164,7 @@ pub(crate) fn run_shard(job: &Job, opts: &RunOptions, shard: Shard) -> Result<Ru
             run_date = plan.run_date.as_str(),
             "shard started"
         );
+        crate::run::log_overrides(job);
         let crls = obtain_all(job, &state, plan.at, progress)?;
         let previous = state.previous_keys()?;
         (plan, crls, previous)

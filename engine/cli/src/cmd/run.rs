@@ -95,6 +95,9 @@ pub fn validate(a: ValidateArgs) -> CliResult {
                 let cas: Vec<String> =
                     job.cas.iter().map(|c| format!("{} ({} CRL source(s))", c.name, c.sources.len())).collect();
                 println!("{}: ok: job {:?}, {} CA(s): {}", path.display(), job.name, job.cas.len(), cas.join(", "));
+                for var in &job.overridden {
+                    println!("{}: note: overridden by the environment: {var}", path.display());
+                }
                 if !job.records.exists() {
                     println!(
                         "{}: warning: records path {} does not exist (yet)",
