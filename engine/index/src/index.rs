@@ -414,6 +414,19 @@ impl RevocationIndex {
         self.lookup_dir().rank.rank(serial)
     }
 
+    /// Hint that [`RevocationIndex::position_u64`] of `serial` will be asked
+    /// soon (batch lookups: hint a few rows ahead).
+    #[inline]
+    pub fn prefetch_u64(&self, serial: u64) {
+        self.lookup_dir().rank.prefetch(serial);
+    }
+
+    /// Hint that [`RevocationIndex::revocation_at`] of `position` will be asked soon.
+    #[inline]
+    pub fn prefetch_position(&self, position: usize) {
+        crate::prefetch::prefetch(&self.packed, position);
+    }
+
     /// The revocation at a position returned by [`RevocationIndex::position_u64`].
     #[inline]
     pub fn revocation_at(&self, position: usize) -> Revocation {

@@ -15,6 +15,7 @@ mod format;
 mod index;
 mod merge;
 mod meta;
+mod prefetch;
 mod rank;
 mod status;
 

@@ -46,6 +46,14 @@ impl RankIndex {
         RankIndex::Sparse(RankDir::build(sorted, len))
     }
 
+    /// Hint that `rank(x)` will be asked soon.
+    #[inline]
+    pub fn prefetch(&self, x: u64) {
+        if let RankIndex::Dense(d) = self {
+            d.prefetch(x);
+        }
+    }
+
     #[inline]
     pub fn rank(&self, x: u64) -> Option<usize> {
         match self {
@@ -96,6 +104,14 @@ impl DenseRank {
             acc += bits.iter().map(|w| u64::from(w.count_ones())).sum::<u64>();
         }
         DenseRank { min, lines }
+    }
+
+    #[inline]
+    fn prefetch(&self, x: u64) {
+        if let Some(off) = x.checked_sub(self.min) {
+            let line = usize::try_from(off / BITS_PER_LINE).unwrap_or(usize::MAX);
+            crate::prefetch::prefetch(&self.lines, line.saturating_mul(LINE_WORDS));
+        }
     }
 
     #[inline]
