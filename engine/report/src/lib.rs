@@ -203,7 +203,31 @@ mod tests {
             assert!(page.contains(want), "missing {want:?}");
         }
         assert!(!page.contains(": 999</title>"), "a history entry beat the current run");
-        assert_eq!(page.matches("<g class=\"col\">").count(), 3);
+        // Two column charts over the 3 run dates: new records, CRL growth.
+        assert_eq!(page.matches("<g class=\"col\">").count(), 6);
+    }
+
+    #[test]
+    fn crl_growth_per_run_date() {
+        let mut m = manifest("2026-11-26", 1);
+        let mut a = manifest("2026-11-24", 1);
+        let mut b = manifest("2026-11-25", 1);
+        let total = |v: &serde_json::Value| -> u64 {
+            v["issuers"].as_array().unwrap().iter().map(|i| i["entries"].as_u64().unwrap()).sum()
+        };
+        let base = total(&m);
+        a["issuers"][0]["entries"] = json!(m["issuers"][0]["entries"].as_u64().unwrap() - 1234);
+        b["issuers"][0]["entries"] = json!(m["issuers"][0]["entries"].as_u64().unwrap() + 20);
+        m["issuers"][1]["entries"] = json!(m["issuers"][1]["entries"].as_u64().unwrap() + 5);
+        assert_eq!(total(&b) - total(&a), 1254);
+        assert_eq!(total(&m), base + 5);
+        let page = render(&m, &[a, b], &summary());
+        let at = page.rfind("CRL entries added since the previous run date</title>").unwrap();
+        let chart = page[at..].split("</svg>").next().unwrap();
+        // 24th: no previous run; 25th: +1,254; 26th: +5 - 20 = -15.
+        for want in ["2026-11-24: n/a</title>", "2026-11-25: +1,254</title>", "2026-11-26: -15</title>"] {
+            assert!(chart.contains(want), "{want}: {chart}");
+        }
     }
 
     #[test]

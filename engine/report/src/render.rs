@@ -349,6 +349,43 @@ fn history_section(o: &mut String, m: &Value, history: &[Value]) {
     o.push_str("<div class=\"scroll\">\n");
     o.push_str(&columns("New since previous run, per run date", &cols));
     o.push_str("\n</div>\n");
+    // New revocations as the CRLs tell them: the change in listed entries
+    // (all issuers) since the previous run date (net: entries removed, such
+    // as a lifted certificateHold, count against it).
+    let entries: Vec<Option<u64>> = runs.iter().map(|r| issuers(r).map(|i| u(i, "entries")).sum()).collect();
+    let growth: Vec<Column> = runs
+        .iter()
+        .enumerate()
+        .map(|(k, r)| {
+            let date = s(r, "run_date").unwrap_or(DASH);
+            let prev = k.checked_sub(1).and_then(|p| entries.get(p).copied().flatten());
+            let diff =
+                entries.get(k).copied().flatten().zip(prev).map(|(now, before)| i128::from(now) - i128::from(before));
+            Column {
+                label: date.to_owned(),
+                value: diff.map(|d| if d > 0 { d as f64 } else { 0.0 }),
+                text: diff.map_or_else(
+                    || "n/a".to_owned(),
+                    |d| {
+                        if d > 0 {
+                            format!("+{}", int(u64::try_from(d.unsigned_abs()).unwrap_or(u64::MAX)))
+                        } else if d < 0 {
+                            format!("-{}", int(u64::try_from(d.unsigned_abs()).unwrap_or(u64::MAX)))
+                        } else {
+                            "0".to_owned()
+                        }
+                    },
+                ),
+                class: if Some(date) == current { "st-cur" } else { "st-other" },
+            }
+        })
+        .collect();
+    o.push_str(
+        "<p class=\"note\">New revocations on the CRLs: the change in entries listed by all issuers since the \
+         previous run date (net of entries removed, such as a lifted certificateHold).</p>\n<div class=\"scroll\">\n",
+    );
+    o.push_str(&columns("CRL entries added since the previous run date", &growth));
+    o.push_str("\n</div>\n");
     if runs.is_empty() {
         o.push_str("</section>\n");
         return;
