@@ -94,6 +94,7 @@ fn pki(dir: &Path) {
         long_serials: None,
         records: RECORDS,
         record_files: 1,
+        four: 0,
     })
     .unwrap();
 }

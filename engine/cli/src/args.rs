@@ -68,6 +68,72 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Write every revoked serial of the indexes in a folder to Parquet (schemas/revoked.schema.json).
     Export(ExportArgs),
+    /// Basic four information: keyed snapshots of signing certificates and field-level diffs that
+    /// never expose the values.
+    #[command(subcommand)]
+    Four(FourCommand),
+}
+
+/// `crlbatch four ...`
+#[derive(Debug, Subcommand)]
+pub enum FourCommand {
+    /// Read (ppid, sign_cert_der) rows and write, per PPID, a keyed digest (HMAC-SHA-256) of each
+    /// basic four information field, plus the certificate's issuer key and serial.
+    Snapshot(FourSnapshotArgs),
+    /// Compare the latest signing certificates with a snapshot: which of name, address, date of
+    /// birth and gender changed, and whether the old certificate is revoked for affiliationChanged.
+    Diff(FourDiffArgs),
+}
+
+/// The key and inputs shared by both `four` commands.
+#[derive(Debug, Args)]
+pub struct FourKeyArg {
+    /// The environment variable holding the secret key (at least 32 bytes: hex, or base64 after a
+    /// "base64:" prefix). Never a flag, never logged; the snapshot records only the key's id.
+    #[arg(long, value_name = "NAME", default_value = crlbatch_four::DEFAULT_KEY_ENV)]
+    pub key_env: String,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = exit::FOUR_TABLE)]
+pub struct FourSnapshotArgs {
+    /// Certificates: a Parquet file or folder with columns ppid (string) and sign_cert_der (binary)
+    /// (schemas/four-certs.schema.json). Several rows of one PPID: the latest notBefore is used.
+    #[arg(long, value_name = "FILE_OR_DIR")]
+    pub certs: PathBuf,
+    /// The snapshot to write (Parquet, schemas/four-snapshot.schema.json; replaced atomically).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Where the rejected rows go (schemas/rejects.schema.json). Default: OUT with .rejects.parquet.
+    #[arg(long, value_name = "FILE")]
+    pub rejects: Option<PathBuf>,
+    #[command(flatten)]
+    pub key: FourKeyArg,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = exit::FOUR_TABLE)]
+pub struct FourDiffArgs {
+    /// The latest certificates (as for `four snapshot`).
+    #[arg(long, value_name = "FILE_OR_DIR")]
+    pub certs: PathBuf,
+    /// The snapshot to compare with (written by `four snapshot` with the same key).
+    #[arg(long, value_name = "FILE_OR_DIR")]
+    pub snapshot: PathBuf,
+    /// Revocation indexes of the signing CAs (a job's _state/, or `crlbatch index` output): whether
+    /// the snapshot's certificate is revoked for affiliationChanged.
+    #[arg(long, value_name = "DIR")]
+    pub index: PathBuf,
+    #[command(flatten)]
+    pub at: AtArg,
+    /// The diff to write (Parquet, schemas/four-diff.schema.json; replaced atomically).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Where the rejected rows go (schemas/rejects.schema.json). Default: OUT with .rejects.parquet.
+    #[arg(long, value_name = "FILE")]
+    pub rejects: Option<PathBuf>,
+    #[command(flatten)]
+    pub key: FourKeyArg,
 }
 
 #[derive(Debug, Args)]
@@ -212,6 +278,12 @@ pub struct GenArgs {
     /// Number of records files.
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub record_files: usize,
+    /// Also write JPKI-shaped signing certificates with the basic four information for N PPIDs:
+    /// four/before/certs.parquet (at snapshot time), four/after/certs.parquet (the latest: changes
+    /// of address, name, ...; old certificates revoked for affiliationChanged on the generated CRL)
+    /// and four/expected.parquet (what `crlbatch four diff` must find).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub four: u64,
 }
 
 #[derive(Debug, Args)]

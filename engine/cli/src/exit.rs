@@ -23,6 +23,7 @@ pub const SOFTWARE: u8 = 70;
 pub const CANTCREAT: u8 = 73;
 pub const IOERR: u8 = 74;
 pub const TEMPFAIL: u8 = 75;
+pub const CONFIG: u8 = 78;
 
 /// The exit-code table shown by `--help`.
 pub const TABLE: &str = "Exit codes: 0 ok; 2 usage; 65 bad input data (malformed or rejected CRL, bad serial, corrupt index); \
@@ -111,5 +112,24 @@ done); 73/74 outputs cannot be written; 78 bad job file.";
 pub const SCHEDULE_TABLE: &str = "Exit codes of schedule: 0 stopped cleanly by SIGTERM or SIGINT (a run in progress is \
 completed first; no partial output), or --dry-run printed; 69 another scheduler uses the same state file; 74 the state file \
 cannot be read or written; 78 a job file is invalid or has no schedule. The exit code of each run is logged, not returned.";
+
+/// The exit codes of `crlbatch four`.
+pub const FOUR_TABLE: &str = "Exit codes of four: 0 written (rows that could not be read are in the rejects file, counted in \
+the log); 65 an input is not Parquet of the expected columns, or the snapshot is damaged; 66 an input or the index folder is \
+missing; 73/74 outputs cannot be written; 78 the key is missing, too short, or not the snapshot's key.";
+
+impl From<crlbatch_four::FourError> for CliError {
+    fn from(e: crlbatch_four::FourError) -> Self {
+        use crlbatch_four::FourError as E;
+        let code = match &e {
+            E::Missing { .. } => NOINPUT,
+            E::Input { .. } | E::Snapshot { .. } | E::TooLarge { .. } => DATAERR,
+            E::Key(_) | E::WrongKey { .. } => CONFIG,
+            E::Write(_) => CANTCREAT,
+            _ => SOFTWARE,
+        };
+        CliError::new(code, e.to_string())
+    }
+}
 
 pub type CliResult<T = ()> = Result<T, CliError>;

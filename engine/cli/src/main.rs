@@ -47,6 +47,7 @@ fn main() -> ExitCode {
             Ok(())
         }
         Command::Export(a) => cmd::export::run(a),
+        Command::Four(c) => cmd::four::run(c),
     };
     match result {
         Ok(()) => ExitCode::from(exit::OK),

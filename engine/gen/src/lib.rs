@@ -14,10 +14,14 @@
 //! OUT/crl/<name>/pNNNN.crl      partition CRLs (partitions > 1)
 //! OUT/records/part-NNNNN.parquet PPID-linked certificate records (--records M)
 //! OUT/expected/expected.parquet  the verdict each record should get
+//! OUT/four/before/certs.parquet  signing certificates at snapshot time (--four N)
+//! OUT/four/after/certs.parquet   the latest signing certificates
+//! OUT/four/expected.parquet      what a basic-four diff must find
 //! ```
 
 pub mod crl;
 pub mod der_write;
+pub mod four;
 pub mod keys;
 pub mod pki;
 pub mod records;
@@ -64,6 +68,9 @@ pub struct GenOptions {
     pub records: u64,
     /// Number of records files.
     pub record_files: usize,
+    /// PPIDs with JPKI-shaped signing certificates carrying the basic four
+    /// information (`four/`, see [`four`]); 0: none.
+    pub four: u64,
 }
 
 /// The evaluation time the expected verdicts of generated records assume:
@@ -119,6 +126,9 @@ pub struct GenManifest {
     pub records: u64,
     /// The evaluation time the expected verdicts (expected/expected.parquet) assume.
     pub records_at: Option<Timestamp>,
+    /// Signing certificates with the basic four information (`four/`), when asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub four: Option<four::GenFour>,
 }
 
 fn io(e: std::io::Error, path: &Path) -> GenError {
@@ -156,6 +166,7 @@ pub fn generate(opts: &GenOptions) -> Result<GenManifest, GenError> {
         cas: Vec::new(),
         records: opts.records,
         records_at: (opts.records > 0).then(|| records_at(opts.this_update)),
+        four: None,
     };
     for (i, ca) in cas.iter().enumerate() {
         let name = ca.spec.name();
@@ -209,6 +220,28 @@ pub fn generate(opts: &GenOptions) -> Result<GenManifest, GenError> {
             at: records_at(opts.this_update),
         };
         records::write_records(&opts.out, &ropts, &auth, &sign)?;
+    }
+    if opts.four > 0 {
+        let mut sign = Vec::new();
+        for (i, ca) in cas.iter().enumerate() {
+            let in_scope = opts.only.is_empty() || opts.only.contains(&ca.spec.name());
+            if records::is_auth(ca) || !in_scope {
+                continue;
+            }
+            let mut listed = Vec::new();
+            for_each_entry(&entry_spec(opts, ca, i, long_serials), |e| {
+                listed.push(records::Listed {
+                    serial: e.serial,
+                    revoked: e.revoked,
+                    reason: e.reason,
+                    invalidity: e.invalidity,
+                });
+            });
+            sign.push(four::FourCa { ca, listed, base: serial_base(i), span: opts.entries.saturating_mul(10).max(1) });
+        }
+        sign.sort_by_key(|c| c.ca.spec.generation);
+        let fopts = four::FourOptions { ppids: opts.four, seed: opts.seed, at: records_at(opts.this_update) };
+        manifest.four = Some(four::write_four(&opts.out, &fopts, &sign)?);
     }
     let json = serde_json::to_vec_pretty(&manifest).map_err(|e| GenError::Io(e.to_string()))?;
     write_file(&opts.out.join("gen.json"), &json)?;

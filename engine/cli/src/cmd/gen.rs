@@ -24,6 +24,7 @@ pub fn run(a: GenArgs) -> CliResult {
         long_serials: a.long_serials,
         records: a.records,
         record_files: a.record_files,
+        four: a.four,
     };
     let started = std::time::Instant::now();
     let m = generate(&opts)?;

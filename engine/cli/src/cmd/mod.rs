@@ -3,6 +3,7 @@
 
 pub mod diff;
 pub mod export;
+pub mod four;
 pub mod gen;
 pub mod index;
 pub mod inspect;
