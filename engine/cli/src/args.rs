@@ -316,9 +316,9 @@ pub struct LimitArgs {
 /// Whether to record the SHA-256 of each CRL file in the index metadata.
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum FileDigestArg {
-    /// Hash the whole file (a second hash pass on its own thread).
+    /// Also hash the whole file (a second SHA-256 pass beside the signature digest).
     Sha256,
-    /// Record only the signature digest over tbsCertList.
+    /// Record only the signature digest over tbsCertList, which identifies the signed content.
     Skip,
 }
 
@@ -339,7 +339,10 @@ pub struct IndexArgs {
     /// Print a JSON summary.
     #[arg(long)]
     pub json: bool,
-    #[arg(long, value_enum, default_value_t = FileDigestArg::Sha256)]
+    /// The index metadata always records the signature digest over tbsCertList (the CRL's signed
+    /// content); `sha256` also records the SHA-256 of each file's bytes, at the cost of a second hash
+    /// pass (jobs always record it: they use it to notice changed files).
+    #[arg(long, value_enum, default_value_t = FileDigestArg::Skip)]
     pub file_digest: FileDigestArg,
     #[command(flatten)]
     pub limits: LimitArgs,

@@ -164,7 +164,30 @@ fn index_then_status_matches_inspect_and_openssl() {
     assert_eq!(v["entries"], 2000);
     let kid = v["issuer_kid"].as_str().unwrap().to_owned();
     assert!(Path::new(v["path"].as_str().unwrap()).ends_with(format!("{kid}.crlidx")));
-    assert_eq!(v["crls"][0]["sha256"].as_str().unwrap().len(), 64);
+    // By default the signed content identifies the CRL; the file's SHA-256
+    // only on request (a second hash pass).
+    assert!(v["crls"][0]["sha256"].is_null(), "{v}");
+    assert_eq!(v["crls"][0]["tbs_digest"].as_str().unwrap().len(), 64);
+    let o = run(&[
+        "index",
+        "--ca",
+        &file("ca/sign-2023.der"),
+        "--crl",
+        &file("crl/sign-2023.crl"),
+        "--out",
+        dir.path().join("idx-sha").to_str().unwrap(),
+        "--at",
+        AT,
+        "--json",
+        "--file-digest",
+        "sha256",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let w: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let dgst = Command::new("openssl").args(["dgst", "-sha256", "-r", &file("crl/sign-2023.crl")]).output().unwrap();
+    let dgst = String::from_utf8(dgst.stdout).unwrap();
+    assert_eq!(w["crls"][0]["sha256"].as_str().unwrap(), dgst.split_whitespace().next().unwrap());
+    assert_eq!(w["crls"][0]["tbs_digest"], v["crls"][0]["tbs_digest"]);
 
     // Serials and reasons as OpenSSL prints them.
     let text = Command::new("openssl")
