@@ -114,16 +114,9 @@ pub struct ShardInfo {
     pub summary: Vec<SummaryCount>,
 }
 
-/// One summary row, as text (a shard's manifest carries them to the commit).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SummaryCount {
-    pub role: String,
-    pub issuer_kid: String,
-    pub status: String,
-    pub reason: Option<String>,
-    pub count: u64,
-    pub basic_four_changed: u64,
-}
+/// One summary row, as text (a shard's manifest carries them to the commit;
+/// the report draws them).
+pub use crlbatch_report::SummaryRow as SummaryCount;
 
 /// One shard of a committed run (its rows carry the run's id, the plan id).
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -9,7 +9,7 @@ use crlbatch_write::{atomic, DatasetWriter, PartFile, TableSchema};
 
 use crate::config::Job;
 use crate::error::JobError;
-use crate::manifest::{DatasetReport, Manifest};
+use crate::manifest::{DatasetReport, Manifest, SummaryCount};
 use crate::run::EXIT_OK;
 use crate::state::State;
 
@@ -74,6 +74,21 @@ pub(crate) fn write_summary(
     Ok(sw.finish()?)
 }
 
+/// The summary as text rows (a shard's manifest, the report).
+pub(crate) fn summary_counts(summary: &[(SummaryKey, u64, u64)]) -> Vec<SummaryCount> {
+    summary
+        .iter()
+        .map(|((role, kid, status, reason), n, b)| SummaryCount {
+            role: (*role).to_owned(),
+            issuer_kid: kid.clone(),
+            status: status.name().to_owned(),
+            reason: reason.map(|r| r.name().to_owned()),
+            count: *n,
+            basic_four_changed: *b,
+        })
+        .collect()
+}
+
 /// Put each staged dataset at `<out>/<dataset>/run_date=<date>`, atomically.
 pub(crate) fn publish_datasets(staging: &Path, out: &Path, date: &str) -> Result<(), JobError> {
     let part = format!("run_date={date}");
@@ -120,17 +135,7 @@ pub(crate) fn finish(
         crate::metrics::write(path, &crate::metrics::render(manifest, summary, last_success))?;
     }
     // The analyst report (report.html) beside the outputs; failing to write it fails the run.
-    let report_rows: Vec<crlbatch_report::SummaryRow> = summary
-        .iter()
-        .map(|((role, kid, status, reason), count, b4)| crlbatch_report::SummaryRow {
-            role: (*role).to_owned(),
-            issuer_kid: kid.clone(),
-            status: status.name().to_owned(),
-            reason: reason.map(|r| r.name().to_owned()),
-            count: *count,
-            basic_four_changed: *b4,
-        })
-        .collect();
+    let report_rows = summary_counts(summary);
     let report_json = serde_json::to_value(manifest)
         .map_err(|e| JobError::State { path: out.display().to_string(), message: e.to_string() })?;
     crlbatch_report::write_for_run(out, &report_json, &report_rows).map_err(|e| match e {

@@ -19,14 +19,14 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use crlbatch_check::{CheckConfig, Emit, Shard};
+use crlbatch_check::{CheckConfig, CheckOutput, Emit, Shard};
 use crlbatch_crl::Timestamp;
 use crlbatch_write::atomic;
 
 use crate::config::Job;
 use crate::crls::obtain_all;
 use crate::error::JobError;
-use crate::manifest::{Counts, InputReport, Manifest, Outputs, Timings, MANIFEST_VERSION};
+use crate::manifest::{Counts, InputReport, IssuerReport, Manifest, Outputs, Timings, MANIFEST_VERSION};
 use crate::progress::{Progress, Step};
 use crate::publish::{clean_staging, dataset_report, finish, publish_datasets, write_summary};
 use crate::state::State;
@@ -164,45 +164,21 @@ fn run_whole(job: &Job, opts: &RunOptions) -> Result<RunReport, JobError> {
     let t2 = Instant::now();
     publish_datasets(&staging, out, &date)?;
     let _ = std::fs::remove_dir_all(&staging);
-    let part = format!("run_date={date}");
-    let records_rows: u64 = results.inputs.iter().map(|f| f.rows).sum();
-    let mut manifest = Manifest {
-        manifest_version: MANIFEST_VERSION,
-        run_id: run_id.clone(),
-        job: job.name.clone(),
-        job_file: job.file.display().to_string(),
-        engine_version: env!("CARGO_PKG_VERSION").to_owned(),
-        evaluation_time: opts.at,
-        run_date: date.clone(),
-        timezone: job.timezone.name().to_owned(),
-        started_at: started,
-        finished_at: started,
-        exit_code: worst,
-        status: status_word(worst).to_owned(),
-        issuers: crls.reports,
-        input: InputReport {
-            records: job.records.display().to_string(),
-            files: results.inputs.clone(),
-            rows: records_rows,
+    let mut manifest = build_manifest(
+        job,
+        ManifestParts {
+            run_id: &run_id,
+            at: opts.at,
+            date: &date,
+            started,
+            worst,
+            issuers: crls.reports,
+            results: &results,
+            summary_files,
+            t_crls,
+            t_check,
         },
-        outputs: Outputs {
-            results: dataset_report(format!("results/{part}"), results.results.clone()),
-            summary: dataset_report(format!("summary/{part}"), summary_files),
-            rejects: dataset_report(format!("rejects/{part}"), results.rejects.clone()),
-        },
-        counts: Counts {
-            records: records_rows,
-            checked: results.rows_checked,
-            attention: results.rows_attention,
-            new_since_previous_run: results.rows_new,
-            rejected: results.rows_rejected,
-            basic_four_changed: results.basic_four_changed,
-            emitted: results.rows_emitted,
-        },
-        timings: Timings { crls: t_crls, check: t_check, publish: 0.0, total: 0.0 },
-        shard: None,
-        shards: None,
-    };
+    );
     manifest.timings.publish = t2.elapsed().as_secs_f64();
     manifest.timings.total = t0.elapsed().as_secs_f64();
     manifest.finished_at = Timestamp::now();
@@ -216,6 +192,65 @@ fn run_whole(job: &Job, opts: &RunOptions) -> Result<RunReport, JobError> {
 pub(crate) fn log_overrides(job: &Job) {
     for var in &job.overridden {
         tracing::info!(variable = *var, "job setting overridden by the environment");
+    }
+}
+
+/// What a run's (or a shard's) manifest is made of.
+pub(crate) struct ManifestParts<'a> {
+    pub run_id: &'a str,
+    pub at: Timestamp,
+    pub date: &'a str,
+    pub started: Timestamp,
+    pub worst: u8,
+    pub issuers: Vec<IssuerReport>,
+    pub results: &'a CheckOutput,
+    pub summary_files: Vec<crlbatch_write::PartFile>,
+    pub t_crls: f64,
+    pub t_check: f64,
+}
+
+/// The manifest of a run (or shard) after its check; `finished_at` and the
+/// publish and total timings are filled in by the caller.
+pub(crate) fn build_manifest(job: &Job, p: ManifestParts<'_>) -> Manifest {
+    let part = format!("run_date={}", p.date);
+    let r = p.results;
+    Manifest {
+        manifest_version: MANIFEST_VERSION,
+        run_id: p.run_id.to_owned(),
+        job: job.name.clone(),
+        job_file: job.file.display().to_string(),
+        engine_version: env!("CARGO_PKG_VERSION").to_owned(),
+        evaluation_time: p.at,
+        run_date: p.date.to_owned(),
+        timezone: job.timezone.name().to_owned(),
+        started_at: p.started,
+        finished_at: p.started,
+        exit_code: p.worst,
+        status: status_word(p.worst).to_owned(),
+        issuers: p.issuers,
+        input: InputReport {
+            records: job.records.display().to_string(),
+            files: r.inputs.clone(),
+            rows: r.inputs.iter().map(|f| f.rows).sum(),
+        },
+        outputs: Outputs {
+            results: dataset_report(format!("results/{part}"), r.results.clone()),
+            summary: dataset_report(format!("summary/{part}"), p.summary_files),
+            rejects: dataset_report(format!("rejects/{part}"), r.rejects.clone()),
+        },
+        counts: Counts {
+            // The rows of this run's share: the whole input, or a shard's.
+            records: r.rows_read,
+            checked: r.rows_checked,
+            attention: r.rows_attention,
+            new_since_previous_run: r.rows_new,
+            rejected: r.rows_rejected,
+            basic_four_changed: r.basic_four_changed,
+            emitted: r.rows_emitted,
+        },
+        timings: Timings { crls: p.t_crls, check: p.t_check, publish: 0.0, total: 0.0 },
+        shard: None,
+        shards: None,
     }
 }
 

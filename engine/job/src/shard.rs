@@ -35,12 +35,12 @@ use crlbatch_write::{atomic, PartFile};
 use crate::config::Job;
 use crate::crls::obtain_all;
 use crate::error::JobError;
-use crate::manifest::{
-    Counts, InputReport, Manifest, Outputs, ShardInfo, ShardRun, SummaryCount, Timings, MANIFEST_VERSION,
-};
+use crate::manifest::{Counts, Manifest, Outputs, ShardInfo, ShardRun, SummaryCount, Timings};
 use crate::progress::Step;
-use crate::publish::{clean_staging, dataset_report, finish, publish_datasets, write_summary};
-use crate::run::{log_finished, make_run_id, run_date, status_word, RunOptions, RunReport};
+use crate::publish::{clean_staging, dataset_report, finish, publish_datasets, summary_counts, write_summary};
+use crate::run::{
+    build_manifest, log_finished, make_run_id, run_date, status_word, ManifestParts, RunOptions, RunReport,
+};
 use crate::state::{read_keys, write_keys, State};
 
 /// How long a shard waits for the CRL step of another shard (or a whole run).
@@ -105,20 +105,6 @@ fn plan_for(job: &Job, opts: &RunOptions, count: u32) -> Result<Plan, JobError> 
     write_json(&path, &plan)?;
     tracing::info!(plan = plan.plan_id.as_str(), at = %plan.at, shards = count, "shard plan made");
     Ok(plan)
-}
-
-fn summary_counts(summary: &[(SummaryKey, u64, u64)]) -> Vec<SummaryCount> {
-    summary
-        .iter()
-        .map(|((role, kid, status, reason), n, b)| SummaryCount {
-            role: (*role).to_owned(),
-            issuer_kid: kid.clone(),
-            status: status.name().to_owned(),
-            reason: reason.map(|r| r.name().to_owned()),
-            count: *n,
-            basic_four_changed: *b,
-        })
-        .collect()
 }
 
 fn summary_key(c: &SummaryCount, path: &Path) -> Result<SummaryKey, JobError> {
@@ -209,51 +195,28 @@ pub(crate) fn run_shard(job: &Job, opts: &RunOptions, shard: Shard) -> Result<Ru
     progress.set_step(Step::Publish);
     let t2 = Instant::now();
     write_keys(&staging.join("flagged.keys"), &results.flagged)?;
-    let part = format!("run_date={}", plan.run_date);
-    let records_rows: u64 = results.inputs.iter().map(|f| f.rows).sum();
-    let mut manifest = Manifest {
-        manifest_version: MANIFEST_VERSION,
-        run_id: plan.plan_id.clone(),
-        job: job.name.clone(),
-        job_file: job.file.display().to_string(),
-        engine_version: env!("CARGO_PKG_VERSION").to_owned(),
-        evaluation_time: plan.at,
-        run_date: plan.run_date.clone(),
-        timezone: job.timezone.name().to_owned(),
-        started_at: started,
-        finished_at: started,
-        exit_code: crls.worst,
-        status: status_word(crls.worst).to_owned(),
-        issuers: crls.reports,
-        input: InputReport {
-            records: job.records.display().to_string(),
-            files: results.inputs.clone(),
-            rows: records_rows,
+    let mut manifest = build_manifest(
+        job,
+        ManifestParts {
+            run_id: &plan.plan_id,
+            at: plan.at,
+            date: &plan.run_date,
+            started,
+            worst: crls.worst,
+            issuers: crls.reports,
+            results: &results,
+            summary_files: Vec::new(),
+            t_crls,
+            t_check,
         },
-        outputs: Outputs {
-            results: dataset_report(format!("results/{part}"), results.results.clone()),
-            summary: dataset_report(format!("summary/{part}"), Vec::new()),
-            rejects: dataset_report(format!("rejects/{part}"), results.rejects.clone()),
-        },
-        counts: Counts {
-            records: results.rows_read,
-            checked: results.rows_checked,
-            attention: results.rows_attention,
-            new_since_previous_run: results.rows_new,
-            rejected: results.rows_rejected,
-            basic_four_changed: results.basic_four_changed,
-            emitted: results.rows_emitted,
-        },
-        timings: Timings { crls: t_crls, check: t_check, publish: 0.0, total: 0.0 },
-        shard: Some(ShardInfo {
-            index: shard.index,
-            count: shard.count,
-            plan_id: plan.plan_id.clone(),
-            rows: results.rows_read,
-            summary: summary_counts(&results.summary),
-        }),
-        shards: None,
-    };
+    );
+    manifest.shard = Some(ShardInfo {
+        index: shard.index,
+        count: shard.count,
+        plan_id: plan.plan_id.clone(),
+        rows: results.rows_read,
+        summary: summary_counts(&results.summary),
+    });
     manifest.timings.publish = t2.elapsed().as_secs_f64();
     manifest.timings.total = t0.elapsed().as_secs_f64();
     manifest.finished_at = Timestamp::now();

@@ -27,7 +27,7 @@ pub const REPORT_FILE: &str = "report.html";
 
 /// One row of the run's summary: certificates per role, issuer key, verdict
 /// and reason.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SummaryRow {
     /// `auth` or `sign`.
     pub role: String,
