@@ -22,11 +22,11 @@ use crlbatch_write::{DatasetWriter, PartFile, TableSchema};
 
 use crate::columns::{StrCol, TsCol};
 use crate::error::CheckError;
-use crate::issuers::{parse_kid, Issuers};
+use crate::issuers::{parse_kid, Issuers, Partitions};
 use crate::keyhash::{KeyHasher, KeySet};
 use crate::records::{self, RecordsFile};
 use crate::shard::Shard;
-use crate::verdict::{judge_with, why_text, CertStatus, SerialKey, Verdict};
+use crate::verdict::{judge_part, why_text, CertStatus, PartRes, SerialKey, Verdict};
 
 /// Rows decoded per batch.
 pub const BATCH_ROWS: usize = 8 * 1024;
@@ -119,6 +119,13 @@ struct Worker<'a> {
     issuers: &'a Issuers,
     /// Per issuer slot, the index when it is usable at the evaluation time.
     usable: Vec<Option<&'a crlbatch_index::RevocationIndex>>,
+    /// Per issuer slot, the index whether fresh or not (for certificates
+    /// whose own partition is fresh).
+    ready: Vec<Option<&'a crlbatch_index::RevocationIndex>>,
+    /// Per issuer slot, its partitions (when its CRLs are partitions).
+    tables: Vec<Option<&'a Partitions>>,
+    /// Per issuer slot, distribution points already placed.
+    dp_cache: Vec<HashMap<String, PartRes>>,
     previous: &'a KeySet,
     at_micros: i64,
     emit: Emit,
@@ -355,6 +362,9 @@ struct Cols<'a> {
     skid: StrCol<'a>,
     sser: StrCol<'a>,
     sna: TsCol<'a>,
+    /// The optional distribution point columns.
+    adp: StrCol<'a>,
+    sdp: StrCol<'a>,
 }
 
 /// Per-batch buffers, kept by the worker between batches.
@@ -396,7 +406,12 @@ struct Role {
     kid: KidHandle,
     serial: SerialKey,
     not_after: Option<i64>,
+    /// Where its distribution point places it among its issuer's partitions.
+    part: PartRes,
 }
+
+/// Distribution points remembered per issuer (JPKI: ~1,700 partitions).
+const MAX_CACHED_DPS: usize = 100_000;
 
 impl<'a> Worker<'a> {
     fn kid_handle(&mut self, text: &str) -> Option<KidHandle> {
@@ -445,6 +460,29 @@ impl<'a> Worker<'a> {
             l.cache.insert(v.to_owned(), h);
         }
         Ok(Some(h))
+    }
+
+    /// Place a certificate among its issuer's partitions by the
+    /// distribution point of its record (off the common path: only for a
+    /// partitioned issuer and a record that names one).
+    fn place(&mut self, slot: Option<usize>, dp: Option<&str>) -> PartRes {
+        let (Some(s), Some(dp)) = (slot, dp.filter(|d| !d.is_empty())) else { return PartRes::Issuer };
+        let Some(table) = self.tables.get(s).copied().flatten() else { return PartRes::Issuer };
+        if let Some(r) = self.dp_cache.get(s).and_then(|c| c.get(dp)) {
+            return *r;
+        }
+        let r = match table.find(dp) {
+            Some(p) if table.get(p).is_some_and(|x| x.state.is_ok()) => PartRes::Fresh,
+            Some(p) => PartRes::Stale(p),
+            None => PartRes::Uncovered,
+        };
+        if self.dp_cache.len() <= s {
+            self.dp_cache.resize_with(s + 1, HashMap::new);
+        }
+        if let Some(c) = self.dp_cache.get_mut(s).filter(|c| c.len() < MAX_CACHED_DPS) {
+            c.insert(dp.to_owned(), r);
+        }
+        r
     }
 
     fn count(&mut self, role: usize, kid: KidHandle, v: &Verdict, b4c: bool) {
@@ -529,7 +567,10 @@ impl<'a> Worker<'a> {
             let sign = match (sign_kid, cols.sser.get(i)) {
                 (None, None) => None,
                 (Some(k), Some(s)) => match SerialKey::parse(s) {
-                    Ok(serial) => Some(Role { kid: k, serial, not_after: cols.sna.micros(i) }),
+                    Ok(serial) => {
+                        let part = self.place(k.slot, cols.sdp.get(i));
+                        Some(Role { kid: k, serial, not_after: cols.sna.micros(i), part })
+                    }
                     Err(e) => {
                         reject("sign_serial", &e.to_string());
                         continue;
@@ -544,7 +585,8 @@ impl<'a> Worker<'a> {
                     continue;
                 }
             };
-            let auth = Role { kid: auth_kid, serial: auth_serial, not_after: cols.ana.micros(i) };
+            let part = self.place(auth_kid.slot, cols.adp.get(i));
+            let auth = Role { kid: auth_kid, serial: auth_serial, not_after: cols.ana.micros(i), part };
             parsed.push(Parsed { row: i, auth, sign });
         }
     }
@@ -560,6 +602,8 @@ impl<'a> Worker<'a> {
             skid: StrCol::new(col(5)),
             sser: StrCol::new(col(6)),
             sna: TsCol::new(col(7)),
+            adp: StrCol::new(col(8)),
+            sdp: StrCol::new(col(9)),
         };
         let n = batch.num_rows();
         let mut rej = Rejects::new();
@@ -572,9 +616,20 @@ impl<'a> Worker<'a> {
 
         // Phase 2: locate every serial. A tight loop of independent lookups
         // lets the CPU overlap their cache misses.
-        let usable = &self.usable;
+        let (usable, ready) = (&self.usable, &self.ready);
+        // The index a role is looked up in: its issuer's when usable, or,
+        // placed in a fresh partition by its distribution point, the
+        // issuer's whether or not every partition is fresh.
+        let pick = |r: &Role| -> Option<&crlbatch_index::RevocationIndex> {
+            let s = r.kid.slot?;
+            match r.part {
+                PartRes::Issuer => usable.get(s).copied().flatten(),
+                PartRes::Fresh => ready.get(s).copied().flatten(),
+                PartRes::Stale(_) | PartRes::Uncovered => None,
+            }
+        };
         let locate = |r: &Role| -> u32 {
-            match (r.kid.slot.and_then(|s| usable.get(s).copied().flatten()), &r.serial) {
+            match (pick(r), &r.serial) {
                 (Some(ix), SerialKey::U64(v)) => {
                     ix.position_u64(*v).map_or(NOT_LISTED, |p| u32::try_from(p).unwrap_or(NOT_LISTED))
                 }
@@ -584,9 +639,7 @@ impl<'a> Worker<'a> {
         // Each lookup is one random cache line of a table of several MB:
         // hint the lines of the row PREFETCH_AHEAD rows on.
         let hint = |r: &Role| {
-            if let (Some(ix), SerialKey::U64(v)) =
-                (r.kid.slot.and_then(|s| usable.get(s).copied().flatten()), &r.serial)
-            {
+            if let (Some(ix), SerialKey::U64(v)) = (pick(r), &r.serial) {
                 ix.prefetch_u64(*v);
             }
         };
@@ -603,7 +656,7 @@ impl<'a> Worker<'a> {
         // Then fetch the revocations of the listed ones, again in a tight loop.
         let fetch = |pos: u32, r: Option<&Role>| -> Option<crlbatch_index::Revocation> {
             let r = r?;
-            let ix = r.kid.slot.and_then(|s| usable.get(s).copied().flatten())?;
+            let ix = pick(r)?;
             if pos != NOT_LISTED {
                 Some(ix.revocation_at(pos as usize))
             } else if let SerialKey::Exact(x) = &r.serial {
@@ -613,7 +666,7 @@ impl<'a> Worker<'a> {
             }
         };
         let hint_at = |pos: u32, r: Option<&Role>| {
-            if let Some(ix) = r.and_then(|r| r.kid.slot).and_then(|s| usable.get(s).copied().flatten()) {
+            if let Some(ix) = r.and_then(pick) {
                 if pos != NOT_LISTED {
                     ix.prefetch_position(pos as usize);
                 }
@@ -636,8 +689,9 @@ impl<'a> Worker<'a> {
             let auth = &p.auth;
             let ar = arev.get(k).copied().flatten();
             let sr = srev.get(k).copied().flatten();
-            let av = judge_with(self.issuers, auth.kid.slot, auth.not_after, self.at_micros, |_| ar);
-            let sv = p.sign.as_ref().map(|s| judge_with(self.issuers, s.kid.slot, s.not_after, self.at_micros, |_| sr));
+            let av = judge_part(self.issuers, auth.kid.slot, auth.part, auth.not_after, self.at_micros, ar);
+            let sv =
+                p.sign.as_ref().map(|s| judge_part(self.issuers, s.kid.slot, s.part, s.not_after, self.at_micros, sr));
             let b4c = sv.map(|v| match v.status {
                 CertStatus::Unknown => None,
                 _ => Some(v.reason() == Some(Reason::AffiliationChanged)),
@@ -890,6 +944,9 @@ pub fn check(
                     let mut worker = Worker {
                         issuers,
                         usable: issuers.usable_indexes(),
+                        ready: issuers.ready_indexes(),
+                        tables: issuers.partition_tables(),
+                        dp_cache: Vec::new(),
                         previous,
                         at_micros,
                         emit: cfg.emit,

@@ -10,6 +10,7 @@ mod error;
 pub mod guard;
 mod issuers;
 mod keyhash;
+pub mod partition;
 mod records;
 mod shard;
 mod verdict;
@@ -19,8 +20,8 @@ pub use engine::{
     MAX_ID_BYTES,
 };
 pub use error::CheckError;
-pub use issuers::{parse_kid, Issuer, IssuerState, Issuers};
+pub use issuers::{parse_kid, Issuer, IssuerState, Issuers, MissingPartition, Partition, Partitions};
 pub use keyhash::{KeyHasher, KeySet};
 pub use records::{RecordsFile, COLUMNS, DEFAULT_MAX_ROW_GROUP_BYTES};
 pub use shard::{Shard, MAX_SHARDS};
-pub use verdict::{judge_with, CertStatus, SerialKey, Verdict};
+pub use verdict::{judge_part, judge_with, CertStatus, PartRes, SerialKey, Verdict};

@@ -14,7 +14,7 @@ use crlbatch_write::TableSchema;
 use crate::error::CheckError;
 
 /// The input columns, in projection order.
-pub const COLUMNS: [&str; 8] = [
+pub const COLUMNS: [&str; 10] = [
     "ppid",
     "local_user_id",
     "auth_issuer_kid",
@@ -23,6 +23,8 @@ pub const COLUMNS: [&str; 8] = [
     "sign_issuer_kid",
     "sign_serial",
     "sign_not_after",
+    "auth_crl_dp",
+    "sign_crl_dp",
 ];
 
 /// One input file, opened and validated.
@@ -34,7 +36,7 @@ pub struct RecordsFile {
     pub metadata: ArrowReaderMetadata,
     pub projection: ProjectionMask,
     /// For each of [`COLUMNS`], its index in the projected batches, if present.
-    pub positions: [Option<usize>; 8],
+    pub positions: [Option<usize>; 10],
     pub rows: u64,
     pub row_groups: usize,
 }
@@ -139,7 +141,7 @@ pub fn open(path: &Path, root: &Path, spec: &TableSchema, max_row_group_bytes: u
     // position among the selected ones.
     let mut selected = roots.clone();
     selected.sort_unstable();
-    let mut positions = [None; 8];
+    let mut positions = [None; 10];
     for (k, name) in COLUMNS.iter().enumerate() {
         if let Some(i) = schema.fields().iter().position(|f| f.name() == name) {
             if let Some(slot) = positions.get_mut(k) {

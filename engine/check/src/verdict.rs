@@ -40,6 +40,27 @@ pub enum UnknownWhy {
     Issuer(usize),
     /// No CRL is configured for this issuer key.
     UnknownIssuer,
+    /// The partition covering the certificate's distribution point (issuer
+    /// slot, partition) is stale or has no CRL.
+    Partition(usize, u32),
+    /// No partition CRL of the issuer (slot) covers the certificate's
+    /// distribution point.
+    Uncovered(usize),
+}
+
+/// How a record's distribution point placed a certificate among its
+/// issuer's partitions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PartRes {
+    /// Judged by the issuer as a whole (no distribution point given, or the
+    /// issuer is not partitioned).
+    Issuer,
+    /// Its partition is fresh: judged against the issuer's index.
+    Fresh,
+    /// Its partition (this number) is stale or missing.
+    Stale(u32),
+    /// No partition covers it.
+    Uncovered,
 }
 
 /// The verdict of one role.
@@ -143,11 +164,43 @@ pub fn judge_with(
     match &issuer.state {
         IssuerState::Unusable(_) => unknown(UnknownWhy::Issuer(s)),
         IssuerState::Ready { usable: Err(_), .. } => unknown(UnknownWhy::Issuer(s)),
-        IssuerState::Ready { index, usable: Ok(()) } => match find(index) {
+        IssuerState::Ready { index, usable: Ok(()), .. } => match find(index) {
             Some(r) => Verdict { status: CertStatus::Revoked, revocation: Some(r), why: None },
             None if expired => Verdict { status: CertStatus::Expired, revocation: None, why: None },
             None => Verdict { status: CertStatus::Good, revocation: None, why: None },
         },
+    }
+}
+
+/// Judge one certificate placed among its issuer's partitions by its
+/// distribution point (see [`PartRes`]); `found` is its lookup in the
+/// issuer's index when its partition is fresh.
+#[inline]
+pub fn judge_part(
+    issuers: &Issuers,
+    slot: Option<usize>,
+    part: PartRes,
+    not_after: Option<i64>,
+    at_micros: i64,
+    found: Option<Revocation>,
+) -> Verdict {
+    let expired = not_after.is_some_and(|na| at_micros > na);
+    let unknown = |why| {
+        if expired {
+            Verdict { status: CertStatus::Expired, revocation: None, why: None }
+        } else {
+            Verdict { status: CertStatus::Unknown, revocation: None, why: Some(why) }
+        }
+    };
+    match (part, slot) {
+        (PartRes::Issuer, _) | (_, None) => judge_with(issuers, slot, not_after, at_micros, |_| found),
+        (PartRes::Fresh, Some(_)) => match found {
+            Some(r) => Verdict { status: CertStatus::Revoked, revocation: Some(r), why: None },
+            None if expired => Verdict { status: CertStatus::Expired, revocation: None, why: None },
+            None => Verdict { status: CertStatus::Good, revocation: None, why: None },
+        },
+        (PartRes::Stale(p), Some(s)) => unknown(UnknownWhy::Partition(s, p)),
+        (PartRes::Uncovered, Some(s)) => unknown(UnknownWhy::Uncovered(s)),
     }
 }
 
@@ -160,6 +213,30 @@ pub fn why_text(issuers: &Issuers, why: UnknownWhy, kid_hex: &str) -> String {
             Some(IssuerState::Ready { usable: Err(d), .. }) => d.clone(),
             _ => "unknown".to_owned(),
         },
+        UnknownWhy::Partition(s, p) => {
+            let part = issuers.get(s).and_then(|i| match &i.state {
+                IssuerState::Ready { partitions: Some(t), .. } => t.get(p),
+                _ => None,
+            });
+            match part {
+                Some(x) => {
+                    format!("partition {}: {}", x.name, x.state.as_ref().err().map_or("not fresh", String::as_str))
+                }
+                None => "partition not fresh".to_owned(),
+            }
+        }
+        UnknownWhy::Uncovered(s) => {
+            let missing = issuers.get(s).and_then(|i| match &i.state {
+                IssuerState::Ready { partitions: Some(t), .. } if !t.unnamed_missing.is_empty() => {
+                    Some(t.unnamed_missing.join(", "))
+                }
+                _ => None,
+            });
+            match missing {
+                Some(m) => format!("no CRL partition covers its distribution point (no CRL from {m})"),
+                None => "no CRL partition of its issuer covers its distribution point".to_owned(),
+            }
+        }
     }
 }
 

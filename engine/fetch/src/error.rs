@@ -4,7 +4,7 @@
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum FetchError {
-    #[error("unsupported CRL source {0:?}: use a path, file://, http:// or https://")]
+    #[error("unsupported CRL source {0:?}: use a path, file://, http://, https://, ldap:// or ldaps://")]
     Unsupported(String),
     #[error("bad CRL source URL {0:?}: {1}")]
     BadUrl(String, String),

@@ -1,4 +1,5 @@
-//! Fetching remote sources over HTTP(S): concurrent with a bound on sources
+//! Fetching remote sources over HTTP(S) (and LDAP, see [`crate::ldap`],
+//! through the same attempts, verification and store): concurrent with a bound on sources
 //! in flight, conditional GET, timeouts, a deadline per source, retries with
 //! exponential back-off and jitter on transient faults only, a body size
 //! limit, the body streamed to a temporary file while hashed (on a blocking
@@ -101,11 +102,11 @@ pub fn fetch_all<T: Send + 'static>(
 
 /// Why one attempt failed.
 #[derive(Debug)]
-struct AttemptError {
-    message: String,
+pub(crate) struct AttemptError {
+    pub(crate) message: String,
     status: Option<u16>,
     /// Worth another attempt.
-    transient: bool,
+    pub(crate) transient: bool,
     /// The body was received and refused (not a network failure).
     rejected: bool,
     retry_after: Option<Duration>,
@@ -113,22 +114,33 @@ struct AttemptError {
 }
 
 impl AttemptError {
-    fn transient(message: String, status: Option<u16>) -> Self {
+    pub(crate) fn transient(message: String, status: Option<u16>) -> Self {
         Self { message, status, transient: true, rejected: false, retry_after: None, bytes: None }
     }
-    fn permanent(message: String, status: Option<u16>) -> Self {
+    pub(crate) fn permanent(message: String, status: Option<u16>) -> Self {
         Self { message, status, transient: false, rejected: false, retry_after: None, bytes: None }
     }
-    fn rejected(message: String, status: Option<u16>, bytes: Option<u64>) -> Self {
+    pub(crate) fn rejected(message: String, status: Option<u16>, bytes: Option<u64>) -> Self {
         Self { message, status, transient: false, rejected: true, retry_after: None, bytes }
     }
 }
 
 /// What one successful attempt produced.
 #[derive(Debug)]
-enum Download {
-    NotModified { etag: Option<String>, last_modified: Option<String> },
-    Body { temp: PathBuf, sha256: String, bytes: u64, etag: Option<String>, last_modified: Option<String> },
+pub(crate) enum Download {
+    NotModified {
+        etag: Option<String>,
+        last_modified: Option<String>,
+    },
+    /// A body (HTTP, `status` 200) or an attribute value (LDAP, no status).
+    Body {
+        temp: PathBuf,
+        sha256: String,
+        bytes: u64,
+        etag: Option<String>,
+        last_modified: Option<String>,
+        status: Option<u16>,
+    },
 }
 
 /// An error and its causes on one line.
@@ -296,7 +308,28 @@ async fn download(
     }
     let (temp, sha256, bytes) =
         written.map_err(|e| AttemptError::permanent(format!("cannot store the body: {e}"), code))?;
-    Ok(Download::Body { temp, sha256, bytes, etag, last_modified })
+    Ok(Download::Body { temp, sha256, bytes, etag, last_modified, status: Some(200) })
+}
+
+/// One attempt at any source: HTTP(S), or LDAP on its own task (a panic
+/// inside the LDAP client on a malformed answer becomes a failed attempt).
+async fn attempt(
+    client: &reqwest::Client,
+    req: &FetchRequest,
+    ldap: Option<&crate::ldap::LdapTarget>,
+    stored: Option<&StoredMeta>,
+    policy: &FetchPolicy,
+) -> Result<Download, AttemptError> {
+    match ldap {
+        None => download(client, req, stored, policy).await,
+        Some(t) => {
+            let (t, temp, p) = (t.clone(), req.store.temp_path(), policy.clone());
+            match tokio::spawn(async move { crate::ldap::download(&t, temp, &p).await }).await {
+                Ok(r) => r,
+                Err(e) => Err(AttemptError::permanent(format!("LDAP client failed: {e}"), None)),
+            }
+        }
+    }
 }
 
 /// Fetch one source: attempts with back-off within the deadline, then
@@ -314,10 +347,13 @@ async fn fetch_one<T: Send + 'static>(
         let store = req.store.clone();
         on_blocking(move || store.meta()).await.flatten()
     };
+    let ldap = if is_ldap(&req.url) { crate::ldap::LdapTarget::parse(&req.url).ok() } else { None };
     let mut attempts = 0u32;
     let result = loop {
         attempts += 1;
-        let r = match tokio::time::timeout_at(deadline, download(client, &req, stored.as_ref(), policy)).await {
+        let r = match tokio::time::timeout_at(deadline, attempt(client, &req, ldap.as_ref(), stored.as_ref(), policy))
+            .await
+        {
             Ok(r) => r,
             Err(_) => {
                 break Err(AttemptError::transient(
@@ -397,8 +433,8 @@ async fn fetch_one<T: Send + 'static>(
                 }
             }
         }
-        Ok(Download::Body { temp, sha256, bytes, etag, last_modified }) => {
-            record.http_status = Some(200);
+        Ok(Download::Body { temp, sha256, bytes, etag, last_modified, status }) => {
+            record.http_status = status;
             record.bytes = Some(bytes);
             let (outcome, error, f, served) =
                 accept_body(&req, stored.as_ref(), &temp, &sha256, bytes, etag, last_modified, &verify, &slots).await;
@@ -417,6 +453,12 @@ async fn fetch_one<T: Send + 'static>(
     }
     record.seconds = started.elapsed().as_secs_f64();
     Fetched { tag: req.tag, record, fresh }
+}
+
+/// Whether a request's URL is an LDAP one.
+fn is_ldap(url: &str) -> bool {
+    let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
+    lower.starts_with("ldap://") || lower.starts_with("ldaps://")
 }
 
 /// Run blocking file work (store reads, writes, fsync, renames) off the

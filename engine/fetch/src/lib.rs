@@ -1,11 +1,12 @@
 //! `crlbatch-fetch`: the fetch stage. Where a job's CRLs come from: local
 //! paths and `file://` URLs (read in place, with change detection by
-//! fingerprint), and `http://` / `https://` URLs fetched into a per-source
-//! store that keeps the last good CRL (see [`http`] and [`store`]).
+//! fingerprint), and `http://` / `https://` and `ldap://` / `ldaps://` URLs
+//! fetched into a per-source store that keeps the last good CRL (see [`http`] and [`store`]).
 
 mod error;
 mod fingerprint;
 pub mod http;
+pub mod ldap;
 mod outcome;
 mod policy;
 mod source;
@@ -14,6 +15,7 @@ pub mod store;
 pub use error::FetchError;
 pub use fingerprint::{sha256_file, stat, Fingerprint};
 pub use http::{fetch_all, FetchRequest, Fetched, Verifier};
+pub use ldap::{discover, normalize_dn, LdapTarget};
 pub use outcome::{FetchRecord, Outcome, Serving, Verified};
 pub use policy::*;
 pub use source::Source;

@@ -13,6 +13,9 @@ pub enum Source {
     File(PathBuf),
     /// An `http://` or `https://` URL, fetched into the job's store.
     Http(String),
+    /// An `ldap://` or `ldaps://` URL (RFC 4516: one entry, one attribute),
+    /// read into the job's store; see [`crate::ldap`].
+    Ldap(String),
 }
 
 impl Source {
@@ -29,6 +32,10 @@ impl Source {
                 return Err(FetchError::BadUrl(text.to_owned(), "credentials in URLs are not accepted".into()));
             }
             return Ok(Source::Http(text.to_owned()));
+        }
+        if lower.starts_with("ldap://") || lower.starts_with("ldaps://") {
+            crate::ldap::LdapTarget::parse(text)?;
+            return Ok(Source::Ldap(text.to_owned()));
         }
         let path = if let Some(rest) = text.strip_prefix("file://") {
             // file:///abs/path or file://localhost/abs/path
@@ -49,20 +56,20 @@ impl Source {
     pub fn local_path(&self) -> Option<&Path> {
         match self {
             Source::File(p) => Some(p),
-            Source::Http(_) => None,
+            Source::Http(_) | Source::Ldap(_) => None,
         }
     }
 
     /// Whether the source is fetched over the network.
     pub fn is_remote(&self) -> bool {
-        matches!(self, Source::Http(_))
+        matches!(self, Source::Http(_) | Source::Ldap(_))
     }
 
     /// The source as text (path or URL), for logs and manifests.
     pub fn display(&self) -> String {
         match self {
             Source::File(p) => p.display().to_string(),
-            Source::Http(u) => u.clone(),
+            Source::Http(u) | Source::Ldap(u) => u.clone(),
         }
     }
 
@@ -72,6 +79,7 @@ impl Source {
         match self {
             Source::File(p) => p.display().to_string(),
             Source::Http(u) => reqwest::Url::parse(u).map(|x| x.to_string()).unwrap_or_else(|_| u.clone()),
+            Source::Ldap(u) => crate::ldap::LdapTarget::parse(u).map(|t| t.normalized()).unwrap_or_else(|_| u.clone()),
         }
     }
 

@@ -13,7 +13,7 @@ use crlbatch_check::Emit;
 use crlbatch_crl::{CaCert, Limits};
 use std::time::Duration;
 
-use crlbatch_fetch::{FetchPolicy, Source};
+use crlbatch_fetch::{FetchPolicy, LdapTarget, Source};
 
 use crate::error::JobError;
 
@@ -86,7 +86,27 @@ struct RawFetch {
 struct RawCa {
     name: Option<String>,
     cert: String,
+    #[serde(default)]
     crl: Vec<String>,
+    ldap: Option<RawLdap>,
+}
+
+/// `[ca.ldap]`: the CA's CRLs in a directory (distribution points by name).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLdap {
+    /// `ldap://host[:port]` or `ldaps://host[:port]`.
+    server: String,
+    /// The DN under which the distribution point entries are (or, alone,
+    /// the one entry that holds the CRL).
+    base: String,
+    /// Entries holding the partitions: DNs relative to `base` (or whole).
+    #[serde(default)]
+    entries: Vec<String>,
+    /// Enumerate the `CN=* CRLDP` entries under `base` at each run.
+    #[serde(default)]
+    discover: bool,
+    attribute: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -126,6 +146,65 @@ pub struct JobCa {
     pub cert_path: PathBuf,
     pub cert: CaCert,
     pub sources: Vec<Source>,
+    /// `[ca.ldap] discover = true`: the sources are the entries found
+    /// under a base at each run (`sources` is then empty).
+    pub discover: Option<LdapDiscover>,
+}
+
+/// Where a CA's partitions are discovered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LdapDiscover {
+    /// `ldap[s]://host:port`.
+    pub server: String,
+    pub base: String,
+    pub attribute: String,
+}
+
+impl JobCa {
+    /// Whether its CRLs are fetched (http(s) or LDAP).
+    pub fn is_remote(&self) -> bool {
+        self.discover.is_some() || self.sources.iter().any(Source::is_remote)
+    }
+}
+
+/// The sources of a `[ca.ldap]` (none when discovered at run time).
+fn ldap_sources(l: &RawLdap, base_dir: &Path) -> Result<(Vec<Source>, Option<LdapDiscover>), String> {
+    let attribute = l.attribute.clone().unwrap_or_else(|| crlbatch_fetch::ldap::DEFAULT_ATTRIBUTE.to_owned());
+    let server = l.server.trim_end_matches('/');
+    let lower = server.to_ascii_lowercase();
+    if !(lower.starts_with("ldap://") || lower.starts_with("ldaps://")) || server.splitn(4, '/').count() > 3 {
+        return Err(format!("[ca.ldap] server {:?}: use ldap://host[:port] or ldaps://host[:port]", l.server));
+    }
+    let check = |dn: &str| -> Result<Source, String> {
+        let url = LdapTarget::url(server, dn, &attribute);
+        Source::parse(&url, base_dir).map_err(|e| format!("[ca.ldap]: {e}"))
+    };
+    let base = check(&l.base)?;
+    if l.discover && !l.entries.is_empty() {
+        return Err("[ca.ldap]: give entries or discover = true, not both".into());
+    }
+    if l.discover {
+        let t = LdapTarget::parse(&base.display()).map_err(|e| e.to_string())?;
+        return Ok((Vec::new(), Some(LdapDiscover { server: t.server(), base: l.base.clone(), attribute })));
+    }
+    if l.entries.is_empty() {
+        return Ok((vec![base], None));
+    }
+    let nbase = crlbatch_fetch::normalize_dn(&l.base);
+    let sources = l
+        .entries
+        .iter()
+        .map(|e| {
+            let n = crlbatch_fetch::normalize_dn(e);
+            // Relative to base unless it already ends with it.
+            if n == nbase || n.ends_with(&format!(",{nbase}")) {
+                check(e)
+            } else {
+                check(&format!("{e},{}", l.base))
+            }
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((sources, None))
 }
 
 /// A validated job.
@@ -232,14 +311,22 @@ impl Job {
             let cert_path = resolve(&c.cert);
             let cert = CaCert::from_file(&cert_path)
                 .map_err(|e| cfg(format!("[[ca]] #{}: cert {}: {e}", i + 1, cert_path.display())))?;
-            if c.crl.is_empty() {
-                return Err(cfg(format!("[[ca]] #{}: crl must list at least one source", i + 1)));
-            }
-            let sources = c
-                .crl
-                .iter()
-                .map(|s| Source::parse(s, base).map_err(|e| cfg(format!("[[ca]] #{}: {e}", i + 1))))
-                .collect::<Result<Vec<Source>, JobError>>()?;
+            let (sources, discover) = match &c.ldap {
+                Some(_) if !c.crl.is_empty() => {
+                    return Err(cfg(format!("[[ca]] #{}: give crl or [ca.ldap], not both", i + 1)))
+                }
+                Some(l) => ldap_sources(l, base).map_err(|e| cfg(format!("[[ca]] #{}: {e}", i + 1)))?,
+                None if c.crl.is_empty() => {
+                    return Err(cfg(format!("[[ca]] #{}: crl must list at least one source", i + 1)));
+                }
+                None => (
+                    c.crl
+                        .iter()
+                        .map(|s| Source::parse(s, base).map_err(|e| cfg(format!("[[ca]] #{}: {e}", i + 1))))
+                        .collect::<Result<Vec<Source>, JobError>>()?,
+                    None,
+                ),
+            };
             if let Some(other) = cas.iter().find(|o| o.cert.kid == cert.kid) {
                 return Err(cfg(format!(
                     "[[ca]] #{}: same CA key ({}) as [[ca]] {:?}",
@@ -264,7 +351,7 @@ impl Job {
                 )));
             }
             let name = c.name.clone().unwrap_or_else(|| cert.kid_hex());
-            cas.push(JobCa { name, cert_path, cert, sources });
+            cas.push(JobCa { name, cert_path, cert, sources, discover });
         }
         let mut limits = Limits::default();
         if let Some(v) = raw.limits.max_crl_bytes {

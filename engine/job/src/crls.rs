@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use crlbatch_check::Issuers;
+use crlbatch_check::{Issuers, MissingPartition};
 use crlbatch_crl::{FileDigest, ParseOptions, Timestamp};
 use crlbatch_fetch::{FetchRecord, Fingerprint, Outcome, Source};
 use crlbatch_index::{index_crls_with, FreshnessPolicy, RevocationIndex};
@@ -37,8 +37,7 @@ pub(crate) fn obtain_all(job: &Job, state: &State, at: Timestamp, progress: &Pro
     // CAs are independent: obtain their indexes concurrently (hashing or
     // parsing one CRL does not wait for another). Remote CAs are fetched in
     // one pass on their own thread meanwhile.
-    let remote_cas: Vec<usize> =
-        job.cas.iter().enumerate().filter(|(_, c)| c.sources.iter().any(Source::is_remote)).map(|(i, _)| i).collect();
+    let remote_cas: Vec<usize> = job.cas.iter().enumerate().filter(|(_, c)| c.is_remote()).map(|(i, _)| i).collect();
     let (obtained_local_results, remote) = std::thread::scope(|s| {
         let remote = (!remote_cas.is_empty()).then(|| {
             s.spawn(|| remote::obtain_remote(&job.cas, &remote_cas, state.dir(), &job.fetch, at, job.limits, progress))
@@ -76,10 +75,14 @@ pub(crate) fn obtain_all(job: &Job, state: &State, at: Timestamp, progress: &Pro
         None => Vec::new(),
     };
     progress.cas_done.fetch_add(fetched.len() as u64, Ordering::Relaxed);
+    let mut missing_parts: Vec<Vec<MissingPartition>> = vec![Vec::new(); job.cas.len()];
     let mut obtained: Vec<(Result<Obtained, JobError>, Vec<FetchRecord>)> = (0..job.cas.len())
         .map(|i| {
             if let Some(p) = fetched.iter().position(|(j, _)| *j == i) {
                 let (_, r) = fetched.swap_remove(p);
+                if let Some(m) = missing_parts.get_mut(i) {
+                    *m = r.missing;
+                }
                 (Ok((r.index, r.source, r.detail)), r.fetch)
             } else {
                 (Err(JobError::State { path: "ca".into(), message: "CA not processed".into() }), Vec::new())
@@ -91,7 +94,7 @@ pub(crate) fn obtain_all(job: &Job, state: &State, at: Timestamp, progress: &Pro
             slot.0 = r;
         }
     }
-    for (ca, (got, fetch)) in job.cas.iter().zip(obtained) {
+    for ((ca, (got, fetch)), missing) in job.cas.iter().zip(obtained).zip(missing_parts) {
         let (index, source, mut detail) = got?;
         // Fetch outcomes: refused data is fixed at the source (65); network
         // faults and a CRL not yet re-issued are worth a retry later (75).
@@ -129,7 +132,19 @@ pub(crate) fn obtain_all(job: &Job, state: &State, at: Timestamp, progress: &Pro
         }
         match index {
             Some(index) => {
-                let usable = index.meta().usable_at(at);
+                let usable = match index.meta().usable_at(at) {
+                    // The detail already names the partitions without a CRL.
+                    Ok(()) if !missing.is_empty() => {
+                        report.usable = false;
+                        report.entries = index.len();
+                        report.crls = index.meta().crls.clone();
+                        issuers.add_index_with(Arc::new(index), at, missing);
+                        report.detail = detail;
+                        reports.push(report);
+                        continue;
+                    }
+                    u => u,
+                };
                 if let Err(why) = &usable {
                     tracing::warn!(ca = ca.name.as_str(), kid = kid.as_str(), at = %at, why = why.as_str(), "CA not usable");
                     if worst == EXIT_OK {
@@ -143,7 +158,7 @@ pub(crate) fn obtain_all(job: &Job, state: &State, at: Timestamp, progress: &Pro
                 report.usable = usable.is_ok();
                 report.entries = index.len();
                 report.crls = index.meta().crls.clone();
-                issuers.add_index(Arc::new(index), at);
+                issuers.add_index_with(Arc::new(index), at, missing);
             }
             None => issuers.add_unusable(ca.cert.kid.clone(), detail.clone().unwrap_or_default()),
         }

@@ -1,4 +1,4 @@
-//! CAs whose CRLs come over HTTP(S).
+//! CAs whose CRLs come over HTTP(S) or LDAP.
 //!
 //! Every remote source of every such CA is fetched in one pass (bounded in
 //! flight, see `crlbatch_fetch::http`). A received CRL is verified on its own
@@ -7,15 +7,25 @@
 //! source's store (`_state/sources/<key>/`). A source that fails keeps serving
 //! its last good CRL and index; freshness is judged at use, so once that CRL
 //! is stale the CA's certificates are `unknown`, never `good`. A CA with
-//! several sources (partitions) is usable only when every partition has a
-//! CRL: their indexes are merged.
+//! several sources (partitions) is usable as a whole only when every
+//! partition has a fresh CRL: their indexes are merged, and the partitions
+//! without a CRL are handed on, so that a certificate whose record names
+//! its distribution point is judged by its own partition alone.
+//!
+//! A CA with `[ca.ldap] discover = true` has its sources enumerated first
+//! (the `CN=* CRLDP` entries under its base); the list found is kept in
+//! `_state/sources/discovered-<kid>.json`, and used again when a later
+//! discovery fails.
 
 use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
+use crlbatch_check::MissingPartition;
 use crlbatch_crl::{CaCert, FileDigest, ParseOptions, Timestamp};
-use crlbatch_fetch::{FetchPolicy, FetchRecord, FetchRequest, Outcome, Serving, Source, SourceStore, Verified};
+use crlbatch_fetch::{
+    FetchPolicy, FetchRecord, FetchRequest, LdapTarget, Outcome, Serving, Source, SourceStore, Verified,
+};
 use crlbatch_index::{index_crls_with, merge, FreshnessPolicy, IndexMeta, RevocationIndex};
 
 use crate::config::JobCa;
@@ -34,6 +44,85 @@ pub struct RemoteCa {
     pub source: IndexSource,
     pub detail: Option<String>,
     pub fetch: Vec<FetchRecord>,
+    /// Partitions without a CRL (the index holds the others).
+    pub missing: Vec<MissingPartition>,
+}
+
+/// What a discovery found, kept for the next run.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct Discovered {
+    server: String,
+    base: String,
+    entries: Vec<String>,
+    at: Timestamp,
+}
+
+/// The sources of a discovering CA: found now, or the last list found when
+/// the discovery fails (with a fetch record saying so).
+fn discover(
+    ca: &JobCa,
+    d: &crate::config::LdapDiscover,
+    root: &Path,
+    policy: &FetchPolicy,
+) -> (Vec<Source>, Option<FetchRecord>) {
+    let file = root.join(format!("discovered-{}.json", ca.cert.kid_hex()));
+    let started = std::time::Instant::now();
+    let what = format!("{}/{}??sub?(cn=*CRLDP)", d.server, d.base);
+    let found = crlbatch_fetch::discover(&d.server, &d.base, policy).and_then(|v| {
+        if v.is_empty() {
+            Err(format!("no CRLDP entry under {:?}", d.base))
+        } else {
+            Ok(v)
+        }
+    });
+    let previous = || -> Option<Vec<String>> {
+        let p: Discovered = serde_json::from_slice(&std::fs::read(&file).ok()?).ok()?;
+        (p.server == d.server && p.base == d.base).then_some(p.entries)
+    };
+    let (entries, record) = match found {
+        Ok(entries) => {
+            let keep = Discovered { server: d.server.clone(), base: d.base.clone(), entries, at: Timestamp::now() };
+            if let Ok(json) = serde_json::to_vec_pretty(&keep) {
+                let _ = crlbatch_write::atomic::write_file(&file, &json);
+            }
+            tracing::info!(
+                ca = ca.name.as_str(),
+                base = d.base.as_str(),
+                entries = keep.entries.len(),
+                "LDAP discovery"
+            );
+            (keep.entries, None)
+        }
+        Err(e) => {
+            let last = previous();
+            let record = FetchRecord {
+                source: what,
+                outcome: Outcome::Failed,
+                transient: true,
+                http_status: None,
+                attempts: policy.attempts,
+                bytes: None,
+                seconds: started.elapsed().as_secs_f64(),
+                etag: None,
+                last_modified: None,
+                serving: if last.is_some() { Serving::Stored } else { Serving::None },
+                crl_number: None,
+                this_update: None,
+                next_update: None,
+                sha256: None,
+                error: Some(match &last {
+                    Some(l) => format!("discovery failed: {e}; the {} entries found last time are read", l.len()),
+                    None => format!("discovery failed: {e}"),
+                }),
+            };
+            (last.unwrap_or_default(), Some(record))
+        }
+    };
+    let sources = entries
+        .iter()
+        .filter_map(|dn| Source::parse(&LdapTarget::url(&d.server, dn, &d.attribute), root).ok())
+        .collect();
+    (sources, record)
 }
 
 /// Verify one CRL file of `ca` into an index; `sha256` is the file's.
@@ -106,11 +195,23 @@ pub fn obtain_remote(
     progress: &Progress,
 ) -> Result<Vec<(usize, RemoteCa)>, JobError> {
     let root = state_dir.join("sources");
+    std::fs::create_dir_all(&root)
+        .map_err(|e| JobError::State { path: root.display().to_string(), message: e.to_string() })?;
     let mut requests = Vec::new();
+    let mut discoveries: Vec<(usize, FetchRecord)> = Vec::new();
     for &i in cas {
         let Some(ca) = all.get(i) else { continue };
-        for s in &ca.sources {
-            if let Source::Http(url) = s {
+        let mut sources = ca.sources.clone();
+        if let Some(d) = &ca.discover {
+            let (found, record) = discover(ca, d, &root, policy);
+            sources = found;
+            if let Some(r) = record {
+                log_fetch(&r);
+                discoveries.push((i, r));
+            }
+        }
+        for s in &sources {
+            if let Source::Http(url) | Source::Ldap(url) = s {
                 let store = SourceStore::open(&root, s).map_err(|e| JobError::Fetch(e.to_string()))?;
                 requests.push(FetchRequest { tag: i, url: url.clone(), store });
             }
@@ -157,7 +258,8 @@ pub fn obtain_remote(
         let Some(ca) = all.get(i) else { continue };
         let mine: Vec<(Option<RevocationIndex>, FetchRecord)> =
             parts.iter_mut().filter(|(t, _, _)| *t == i).map(|(_, x, r)| (x.take(), r.clone())).collect();
-        per_ca.push((i, combine(ca, mine)));
+        let discovery = discoveries.iter().find(|(t, _)| *t == i).map(|(_, r)| r.clone());
+        per_ca.push((i, combine(ca, mine, discovery)));
     }
     Ok(per_ca)
 }
@@ -196,12 +298,30 @@ fn log_fetch(r: &FetchRecord) {
     fields(if r.error.is_some() { tracing::Level::WARN } else { tracing::Level::INFO });
 }
 
-/// One CA from its sources' indexes and fetch records.
-fn combine(ca: &JobCa, sources: Vec<(Option<RevocationIndex>, FetchRecord)>) -> RemoteCa {
+/// The distribution point a source without a CRL covers, when its URL
+/// tells: an LDAP entry's DN is the name of the distribution point it
+/// publishes (README: "CRL sources: LDAP").
+fn known_point(source: &str) -> Option<String> {
+    LdapTarget::parse(source).ok().map(|t| t.dn)
+}
+
+/// One CA from its sources' indexes and fetch records (and the record of a
+/// failed discovery).
+fn combine(
+    ca: &JobCa,
+    sources: Vec<(Option<RevocationIndex>, FetchRecord)>,
+    discovery: Option<FetchRecord>,
+) -> RemoteCa {
     let mut problems = Vec::new();
+    if let Some(d) = &discovery {
+        problems.push(format!("{} failed: {}", d.source, d.error.as_deref().unwrap_or("")));
+    }
+    let partitioned = sources.len() > 1;
     let mut missing = Vec::new();
     let mut updated = false;
     let mut indexes = Vec::new();
+    // The source of each of `indexes`.
+    let mut present: Vec<String> = Vec::new();
     let mut records = Vec::new();
     for (index, record) in sources {
         match record.outcome {
@@ -215,11 +335,28 @@ fn combine(ca: &JobCa, sources: Vec<(Option<RevocationIndex>, FetchRecord)>) -> 
             Outcome::NotModified | Outcome::NotUpdatedYet => {}
         }
         match index {
-            Some(x) => indexes.push(x),
+            Some(x) => {
+                indexes.push(x);
+                present.push(record.source.clone());
+            }
             None => missing.push(record.source.clone()),
         }
         records.push(record);
     }
+    let mut fetch = records.clone();
+    fetch.extend(discovery);
+    let unusable = |detail: String, fetch: Vec<FetchRecord>| RemoteCa {
+        index: None,
+        source: IndexSource::Unusable,
+        detail: Some(detail),
+        fetch,
+        missing: Vec::new(),
+    };
+    if records.is_empty() {
+        let why = problems.first().cloned().unwrap_or_else(|| "no CRL source".to_owned());
+        return unusable(format!("no CRL source ({why})"), fetch);
+    }
+    let mut missing_detail = None;
     if !missing.is_empty() {
         let shown: Vec<&str> = missing.iter().take(MAX_LISTED).map(String::as_str).collect();
         let more = if missing.len() > MAX_LISTED {
@@ -230,25 +367,31 @@ fn combine(ca: &JobCa, sources: Vec<(Option<RevocationIndex>, FetchRecord)>) -> 
         let mut detail =
             format!("no CRL for {} of {} source(s): {}{more}", missing.len(), records.len(), shown.join(", "));
         if !problems.is_empty() {
-            detail.push_str(&format!(" ({})", problems.join("; ")));
+            let listed: Vec<&str> = problems.iter().take(MAX_LISTED).map(String::as_str).collect();
+            detail.push_str(&format!(" ({})", listed.join("; ")));
         }
-        return RemoteCa { index: None, source: IndexSource::Unusable, detail: Some(detail), fetch: records };
+        if indexes.is_empty() || !partitioned {
+            return unusable(detail, fetch);
+        }
+        // Some partitions have a CRL: their certificates can still be
+        // judged, one partition at a time (the others stay `unknown`).
+        missing_detail = Some(detail);
     }
-    if indexes.len() > 1 {
+    if partitioned {
         // Several sources are partitions: each CRL must carry an
         // issuingDistributionPoint, all different (as for local files). A
         // partition served at another's URL would otherwise hide the
         // revocations of the partition it replaced.
         let mut seen = std::collections::HashSet::new();
-        for (x, r) in indexes.iter().zip(&records) {
+        for (x, r) in indexes.iter().zip(&present) {
             let idp = x.meta().crls.first().and_then(|c| c.idp.as_ref()).map(|i| i.der.clone());
             let why = match idp {
                 None => Some("has no issuingDistributionPoint (only partitions can be combined)"),
                 Some(d) => (!seen.insert(d)).then_some("has the same distribution point as another source"),
             };
             if let Some(why) = why {
-                let detail = format!("{}: the CRL it serves {why}; CA not usable", r.source);
-                return RemoteCa { index: None, source: IndexSource::Unusable, detail: Some(detail), fetch: records };
+                let detail = format!("{r}: the CRL it serves {why}; CA not usable");
+                return unusable(detail, fetch);
             }
         }
     }
@@ -262,12 +405,24 @@ fn combine(ca: &JobCa, sources: Vec<(Option<RevocationIndex>, FetchRecord)>) -> 
     if let Some(x) = index.as_mut() {
         x.compact();
     }
-    let (source, detail) = if !problems.is_empty() {
-        (IndexSource::LastGood, Some(format!("{}; last good CRL kept", problems.join("; "))))
+    let (source, detail) = if let Some(d) = missing_detail {
+        (if updated { IndexSource::Built } else { IndexSource::LastGood }, Some(d))
+    } else if !problems.is_empty() {
+        let listed: Vec<&str> = problems.iter().take(MAX_LISTED).map(String::as_str).collect();
+        let more = if problems.len() > MAX_LISTED {
+            format!(" and {} more", problems.len() - MAX_LISTED)
+        } else {
+            String::new()
+        };
+        (IndexSource::LastGood, Some(format!("{}{more}; last good CRL kept", listed.join("; "))))
     } else if updated {
         (IndexSource::Built, None)
     } else {
         (IndexSource::Reused, None)
     };
-    RemoteCa { index, source, detail, fetch: records }
+    let missing = missing
+        .into_iter()
+        .map(|source| MissingPartition { distribution_point: known_point(&source), source })
+        .collect();
+    RemoteCa { index, source, detail, fetch, missing }
 }

@@ -3,6 +3,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 pub mod http;
+pub mod ldap;
 
 /// Run the crlbatch binary under test.
 pub fn crlbatch(args: &[&str]) -> std::process::Output {
