@@ -470,3 +470,55 @@ fn ldap_settings_are_validated_with_one_line_errors() {
     let o = crlbatch(&["validate", job.to_str().unwrap()]);
     assert!(stderr(&o).contains("[[ca]] #1: give crl or [ca.ldap], not both"), "{}", stderr(&o));
 }
+
+/// jobs/nightly-type2-ldap.toml as documented: the sample's signing CA
+/// with partition CRLs (seed 42) in a directory, discovered and read.
+#[test]
+fn bundled_ldap_job_runs_against_slapd() {
+    let repo = common::repo();
+    let d = tempfile::tempdir().unwrap();
+    let gen_dir = d.path().join("jpki-ldap");
+    let o = crlbatch(&[
+        "gen",
+        "--out",
+        gen_dir.to_str().unwrap(),
+        "--seed",
+        "42",
+        "--partitions",
+        "8",
+        "--entries",
+        "4000",
+        "--only",
+        "sign-2023",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let g: Value = serde_json::from_slice(&std::fs::read(gen_dir.join("gen.json")).unwrap()).unwrap();
+    let ca = g["cas"].as_array().unwrap().iter().find(|c| c["name"] == "sign-2023").unwrap();
+    let entries: Vec<Entry> = ca["crls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| Entry {
+            dn: dn_of(c["distribution_point"].as_str().unwrap()),
+            crl: Some(std::fs::read(gen_dir.join(c["path"].as_str().unwrap())).unwrap()),
+        })
+        .collect();
+    let ldap = Slapd::start(&entries);
+    let text = std::fs::read_to_string(repo.join("jobs/nightly-type2-ldap.toml"))
+        .unwrap()
+        .replace("ldap://127.0.0.1:3389", &ldap.server())
+        .replace("\"../data/", &format!("\"{}/data/", repo.display()))
+        .replace("\"../out/nightly-type2-ldap\"", "\"out\"");
+    let job = d.path().join("job.toml");
+    std::fs::write(&job, text).unwrap();
+    let o = crlbatch(&["run", job.to_str().unwrap(), "--at", AT]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let m: Value = serde_json::from_slice(&std::fs::read(d.path().join("out/_manifest.json")).unwrap()).unwrap();
+    let i = m["issuers"].as_array().unwrap().iter().find(|i| i["name"] == "sign-2023").unwrap();
+    assert_eq!(i["usable"], true, "{i}");
+    assert_eq!(i["crls"].as_array().unwrap().len(), 8);
+    let f = i["fetch"].as_array().unwrap();
+    assert_eq!(f.len(), 8);
+    assert!(f.iter().all(|x| x["outcome"] == "updated"), "{i}");
+    assert_eq!(m["counts"]["records"], 10_000);
+}
