@@ -498,3 +498,71 @@ fn certificates_from_pyca_and_openssl() {
         assert!(!text.contains(v), "a value appears in an output or log");
     }
 }
+
+/// The `[four]` step of the nightly job gives the same diff as `crlbatch
+/// four diff` over the same certificates, snapshot and CRLs, published as
+/// `four_diff/run_date=D/`, with its counts in the manifest; without the key
+/// the run stops before any CRL work (78).
+#[test]
+fn the_nightly_job_runs_the_four_step() {
+    let w = world();
+    let pki = w.root.join("pki");
+    let d = tempfile::tempdir().unwrap();
+    // Records for the check (any schema-valid set; same seed and CAs).
+    let recs = d.path().join("recs");
+    ok(&run(&["gen", "--out", s(&recs), "--entries", "1000", "--records", "300"], None));
+    let mut job = String::from("name = \"four-job\"\n");
+    for ca in ["sign-2019", "sign-2023"] {
+        job += &format!(
+            "[[ca]]\nname = \"{ca}\"\ncert = \"{}\"\ncrl = [\"{}\"]\n",
+            s(&pki.join(format!("ca/{ca}.der"))),
+            s(&pki.join(format!("crl/{ca}.crl")))
+        );
+    }
+    job += &format!(
+        "[input]\nrecords = \"{}\"\n[output]\ndir = \"{}\"\n[four]\ncerts = \"{}\"\nsnapshot = \"{}\"\n",
+        s(&recs.join("records")),
+        s(&d.path().join("out")),
+        s(&pki.join("four/after")),
+        s(&w.root.join("snap.parquet"))
+    );
+    let job_path = d.path().join("job.toml");
+    std::fs::write(&job_path, job).unwrap();
+
+    // No key: refused before any work.
+    let o = run(&["run", s(&job_path), "--at", AT], None);
+    assert_eq!(o.status.code(), Some(78), "{}", common::stderr(&o));
+    assert!(common::stderr(&o).contains("[four]: "), "{}", common::stderr(&o));
+    let indexed = std::fs::read_dir(d.path().join("out/_state"))
+        .map(|r| r.flatten().filter(|e| e.path().extension().is_some_and(|x| x == "crlidx")).count())
+        .unwrap_or(0);
+    assert_eq!(indexed, 0, "no CRL work before the key is known");
+    assert!(!d.path().join("out/results").exists());
+
+    let log = ok(&run(&["run", s(&job_path), "--at", AT], Some(KEY)));
+    assert!(log.contains("crlbatch: basic four diff compared=375 name_changed=28"), "{log}");
+    let m: Value = serde_json::from_slice(&std::fs::read(d.path().join("out/_manifest.json")).unwrap()).unwrap();
+    common::assert_valid("manifest.schema.json", &m);
+    assert_eq!(m["four"]["any_changed"], 94);
+    assert_eq!(m["four"]["old_revoked_affiliation_changed"], 83);
+    assert_eq!(m["outputs"]["four_diff"]["dir"], "four_diff/run_date=2026-11-26");
+    assert_eq!(m["outputs"]["four_diff"]["rows"], 400);
+
+    let strip = |rows: Vec<Value>| -> Vec<Value> {
+        let mut v: Vec<Value> = rows
+            .into_iter()
+            .map(|mut r| {
+                r.as_object_mut().unwrap().remove("run_id");
+                r
+            })
+            .collect();
+        v.sort_by(|a, b| a["ppid"].as_str().cmp(&b["ppid"].as_str()));
+        v
+    };
+    let job_rows = strip(read_parquet(&d.path().join("out/four_diff/run_date=2026-11-26")));
+    let cli_rows = strip(read_parquet(&w.root.join("diff.parquet")));
+    assert_eq!(job_rows.len(), 400);
+    assert_eq!(job_rows, cli_rows);
+    let rejects = read_parquet(&d.path().join("out/four_rejects/run_date=2026-11-26"));
+    assert_eq!(rejects.len() as u64, m["four"]["rejected"].as_u64().unwrap());
+}

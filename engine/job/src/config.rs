@@ -66,6 +66,16 @@ struct RawJob {
     check: RawCheck,
     #[serde(default)]
     fetch: RawFetch,
+    four: Option<RawFour>,
+}
+
+/// `[four]`: the basic four information diff after the check.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFour {
+    certs: String,
+    snapshot: String,
+    key_env: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -228,6 +238,8 @@ pub struct Job {
     pub fetch: FetchPolicy,
     /// Environment variables that overrode settings of the file.
     pub overridden: Vec<&'static str>,
+    /// `[four]`: compare the latest signing certificates with a snapshot.
+    pub four: Option<crate::four::FourStep>,
 }
 
 /// Seconds from the job file: positive and finite, at most a day.
@@ -422,6 +434,16 @@ impl Job {
             limits,
             threads: raw.check.threads.unwrap_or(0),
             overridden: Vec::new(),
+            four: match &raw.four {
+                None => None,
+                Some(f) => {
+                    let key_env = f.key_env.clone().unwrap_or_else(|| crlbatch_four::DEFAULT_KEY_ENV.to_owned());
+                    if key_env.is_empty() || !key_env.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+                        return Err(cfg(format!("[four] key_env {key_env:?}: use an environment variable name")));
+                    }
+                    Some(crate::four::FourStep { certs: resolve(&f.certs), snapshot: resolve(&f.snapshot), key_env })
+                }
+            },
         })
     }
 }

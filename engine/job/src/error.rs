@@ -23,6 +23,9 @@ pub enum JobError {
     /// Another run of this job holds its lock.
     #[error("{0}")]
     Busy(String),
+    /// The `[four]` step failed (its inputs, its key, its outputs).
+    #[error(transparent)]
+    Four(crlbatch_four::FourError),
     /// Shards to commit are missing or disagree: retry (or rerun them) later.
     #[error("{0}")]
     Incomplete(String),
@@ -47,6 +50,13 @@ impl JobError {
             JobError::Fetch(_) => 74,
             JobError::Busy(_) => EXIT_BUSY,
             JobError::Incomplete(_) => 75,
+            JobError::Four(e) => match e {
+                crlbatch_four::FourError::Missing { .. } => 66,
+                crlbatch_four::FourError::Key(_) | crlbatch_four::FourError::WrongKey { .. } => 78,
+                crlbatch_four::FourError::Write(_) => 73,
+                crlbatch_four::FourError::Internal(_) => 70,
+                _ => 65,
+            },
         }
     }
 }

@@ -5,6 +5,7 @@
 mod config;
 mod crls;
 mod error;
+mod four;
 mod manifest;
 pub mod metrics;
 pub mod progress;
@@ -18,6 +19,7 @@ pub use config::{
     Job, JobCa, DEFAULT_TIMEZONE, ENV_METRICS, ENV_OUTPUT_DIR, ENV_OVERRIDES, ENV_RECORDS, ENV_TLS_CA_FILE,
 };
 pub use error::{JobError, EXIT_BUSY};
+pub use four::{FourCounts, FourStep};
 pub use manifest::{
     Counts, DatasetReport, IndexSource, IssuerReport, Manifest, ShardInfo, ShardRun, SummaryCount, Timings,
     MANIFEST_VERSION,

@@ -100,6 +100,9 @@ pub struct Manifest {
     /// In a committed run's manifest: the shards it was made of.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shards: Option<Vec<ShardRun>>,
+    /// With a `[four]` step: its counts (no values).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub four: Option<crate::four::FourCounts>,
 }
 
 /// A shard's identity in its own manifest.
@@ -143,4 +146,9 @@ pub struct Outputs {
     pub results: DatasetReport,
     pub summary: DatasetReport,
     pub rejects: DatasetReport,
+    /// With a `[four]` step: the field-level diff and its unreadable rows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub four_diff: Option<DatasetReport>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub four_rejects: Option<DatasetReport>,
 }

@@ -15,6 +15,8 @@ use crate::state::State;
 
 /// The datasets of a run, each published as one `run_date=` partition.
 pub(crate) const DATASETS: [&str; 3] = ["results", "summary", "rejects"];
+/// Published too when the run staged them (the `[four]` step).
+pub(crate) const OPTIONAL_DATASETS: [&str; 2] = ["four_diff", "four_rejects"];
 
 pub(crate) mod arrow_array_shim {
     //! The summary table as an Arrow batch.
@@ -94,6 +96,11 @@ pub(crate) fn publish_datasets(staging: &Path, out: &Path, date: &str) -> Result
     let part = format!("run_date={date}");
     for dataset in DATASETS {
         atomic::replace_dir(&staging.join(dataset), &out.join(dataset).join(&part))?;
+    }
+    for dataset in OPTIONAL_DATASETS {
+        if staging.join(dataset).is_dir() {
+            atomic::replace_dir(&staging.join(dataset), &out.join(dataset).join(&part))?;
+        }
     }
     Ok(())
 }

@@ -124,9 +124,11 @@ fn run_whole(job: &Job, opts: &RunOptions) -> Result<RunReport, JobError> {
     tracing::info!(run_id = run_id.as_str(), job = job.name.as_str(), at = %opts.at, run_date = date.as_str(), "run started");
     log_overrides(job);
 
-    // The records are opened and their schemas checked first: a bad input
-    // fails the run before any CRL work.
+    // The records are opened and their schemas checked first, and the
+    // `[four]` key read: a bad input or a missing key fails the run before
+    // any CRL work.
     let files = crlbatch_check::open_inputs_with(&job.records, job.max_row_group_bytes)?;
+    let four_key = job.four.as_ref().map(|f| crate::four::key(f, &job.file)).transpose()?;
     progress.rows_total.store(files.iter().map(|f| f.rows).sum(), std::sync::atomic::Ordering::Relaxed);
 
     // 1. CRLs → indexes.
@@ -157,6 +159,10 @@ fn run_whole(job: &Job, opts: &RunOptions) -> Result<RunReport, JobError> {
         &staging.join("rejects"),
     )?;
     let summary_files = write_summary(&staging.join("summary"), &results.summary, &run_id)?;
+    let four = match (&job.four, &four_key) {
+        (Some(step), Some(key)) => Some(crate::four::run_step(step, key, &crls.issuers, opts.at, &staging, &run_id)?),
+        _ => None,
+    };
     let t_check = t1.elapsed().as_secs_f64();
 
     // 3. Publish: partitions, then manifests, then state.
@@ -179,6 +185,11 @@ fn run_whole(job: &Job, opts: &RunOptions) -> Result<RunReport, JobError> {
             t_check,
         },
     );
+    if let Some(f) = four {
+        manifest.outputs.four_diff = Some(dataset_report(format!("four_diff/run_date={date}"), f.parts));
+        manifest.outputs.four_rejects = Some(dataset_report(format!("four_rejects/run_date={date}"), f.reject_parts));
+        manifest.four = Some(f.counts);
+    }
     manifest.timings.publish = t2.elapsed().as_secs_f64();
     manifest.timings.total = t0.elapsed().as_secs_f64();
     manifest.finished_at = Timestamp::now();
@@ -237,6 +248,8 @@ pub(crate) fn build_manifest(job: &Job, p: ManifestParts<'_>) -> Manifest {
             results: dataset_report(format!("results/{part}"), r.results.clone()),
             summary: dataset_report(format!("summary/{part}"), p.summary_files),
             rejects: dataset_report(format!("rejects/{part}"), r.rejects.clone()),
+            four_diff: None,
+            four_rejects: None,
         },
         counts: Counts {
             // The rows of this run's share: the whole input, or a shard's.
@@ -251,6 +264,7 @@ pub(crate) fn build_manifest(job: &Job, p: ManifestParts<'_>) -> Manifest {
         timings: Timings { crls: p.t_crls, check: p.t_check, publish: 0.0, total: 0.0 },
         shard: None,
         shards: None,
+        four: None,
     }
 }
 

@@ -136,6 +136,9 @@ pub(crate) fn run_shard(job: &Job, opts: &RunOptions, shard: Shard) -> Result<Ru
     // The same shard twice at once: the second is busy.
     let _shard_lock = state.lock(&job.name, &format!("shard-{}-of-{}.lock", shard.index, shard.count), None)?;
     let files = crlbatch_check::open_inputs_with(&job.records, job.max_row_group_bytes)?;
+    if job.four.is_some() {
+        tracing::warn!(shard = %shard, "the [four] step runs in runs without --shard only; skipped");
+    }
 
     // 1. CRLs → indexes, one process at a time (the index store is shared).
     progress.set_step(Step::Crls);
@@ -406,6 +409,8 @@ fn commit_inner(
         results: dataset_report(format!("results/{part}"), results_files),
         summary: dataset_report(format!("summary/{part}"), summary_files),
         rejects: dataset_report(format!("rejects/{part}"), rejects_files),
+        four_diff: None,
+        four_rejects: None,
     };
     manifest.counts = counts;
     manifest.timings = Timings {
