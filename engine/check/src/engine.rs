@@ -517,6 +517,10 @@ impl<'a> Worker<'a> {
         let mut akl = self.kid_lookup(&cols.akid);
         let mut skl = self.kid_lookup(&cols.skid);
         let run_id = self.run_id.clone();
+        // Distribution points matter only for partitioned issuers and
+        // records that carry them: the common case skips them entirely.
+        let with_dp = self.tables.iter().any(Option::is_some);
+        let (adp, sdp) = if with_dp { (&cols.adp, &cols.sdp) } else { (&StrCol::Absent, &StrCol::Absent) };
         for i in 0..n {
             let row = row_base + i as u64;
             let mut reject = |column: &str, error: &str| rej.push(&file.name, row, column, error, &run_id);
@@ -568,7 +572,7 @@ impl<'a> Worker<'a> {
                 (None, None) => None,
                 (Some(k), Some(s)) => match SerialKey::parse(s) {
                     Ok(serial) => {
-                        let part = self.place(k.slot, cols.sdp.get(i));
+                        let part = if with_dp { self.place(k.slot, sdp.get(i)) } else { PartRes::Issuer };
                         Some(Role { kid: k, serial, not_after: cols.sna.micros(i), part })
                     }
                     Err(e) => {
@@ -585,7 +589,7 @@ impl<'a> Worker<'a> {
                     continue;
                 }
             };
-            let part = self.place(auth_kid.slot, cols.adp.get(i));
+            let part = if with_dp { self.place(auth_kid.slot, adp.get(i)) } else { PartRes::Issuer };
             let auth = Role { kid: auth_kid, serial: auth_serial, not_after: cols.ana.micros(i), part };
             parsed.push(Parsed { row: i, auth, sign });
         }

@@ -132,15 +132,24 @@ fn run_whole(job: &Job, opts: &RunOptions) -> Result<RunReport, JobError> {
     progress.rows_total.store(files.iter().map(|f| f.rows).sum(), std::sync::atomic::Ordering::Relaxed);
 
     // 1. CRLs → indexes.
+    // The previous run's keys (millions of them: a hash set to build) are
+    // read meanwhile on another thread.
     progress.set_step(Step::Crls);
-    let crls = obtain_all(job, &state, opts.at, progress)?;
+    let (crls, previous) = std::thread::scope(|s| {
+        let previous = s.spawn(|| state.previous_keys());
+        let crls = obtain_all(job, &state, opts.at, progress);
+        let previous = previous.join().unwrap_or_else(|_| {
+            Err(JobError::State { path: state.dir().display().to_string(), message: "keys thread panicked".into() })
+        });
+        (crls, previous)
+    });
+    let (crls, previous) = (crls?, previous?);
     let worst = crls.worst;
     let t_crls = t0.elapsed().as_secs_f64();
 
     // 2. Check.
     progress.set_step(Step::Check);
     let t1 = Instant::now();
-    let previous = state.previous_keys()?;
     let cfg = CheckConfig {
         records: job.records.clone(),
         at: opts.at,
