@@ -48,6 +48,9 @@ fn draw(mp: &MultiProgress, p: &Progress, stop: &AtomicBool) {
     let crls = mp.add(ProgressBar::new(0));
     crls.set_style(style("{prefix:>8} [{bar:30.cyan/blue}] {pos}/{len} CAs {msg} {elapsed}"));
     crls.set_prefix("CRLs");
+    // Remote sources (HTTP, LDAP partitions): a bar of their own, with rate
+    // and ETA, once there are any.
+    let mut fetch: Option<ProgressBar> = None;
     let rows = mp.add(ProgressBar::new(0));
     rows.set_style(style(
         "{prefix:>8} [{bar:30.green/blue}] {human_pos}/{human_len} records {per_sec} ETA {eta} {msg}",
@@ -60,7 +63,14 @@ fn draw(mp: &MultiProgress, p: &Progress, stop: &AtomicBool) {
         crls.set_position(p.cas_done.load(Ordering::Relaxed));
         let sources = p.sources_total.load(Ordering::Relaxed);
         if sources > 0 {
-            crls.set_message(format!("(fetched {}/{sources} sources)", p.sources_done.load(Ordering::Relaxed)));
+            let bar = fetch.get_or_insert_with(|| {
+                let b = mp.insert_before(&crls, ProgressBar::new(sources));
+                b.set_style(style("{prefix:>8} [{bar:30.yellow/blue}] {pos}/{len} sources {per_sec} ETA {eta}"));
+                b.set_prefix("fetch");
+                b
+            });
+            bar.set_length(sources);
+            bar.set_position(p.sources_done.load(Ordering::Relaxed));
         }
         rows.set_length(p.rows_total.load(Ordering::Relaxed));
         rows.set_position(p.rows_done.load(Ordering::Relaxed));
@@ -74,6 +84,9 @@ fn draw(mp: &MultiProgress, p: &Progress, stop: &AtomicBool) {
             break;
         }
         std::thread::sleep(TICK);
+    }
+    if let Some(b) = &fetch {
+        b.finish();
     }
     if p.step() == Step::Done {
         crls.finish();

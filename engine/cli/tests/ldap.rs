@@ -522,3 +522,64 @@ fn bundled_ldap_job_runs_against_slapd() {
     assert!(f.iter().all(|x| x["outcome"] == "updated"), "{i}");
     assert_eq!(m["counts"]["records"], 10_000);
 }
+
+/// A server that answers the search with an LDAP message declaring 3 GB and
+/// keeps sending: the connection is cut once the limit (plus the LDAP
+/// overhead) has arrived, the source is refused (65), and the process never
+/// holds more than a few MB of it.
+#[test]
+fn a_server_flooding_past_the_limit_is_cut_off() {
+    use std::io::{Read, Write};
+    let fx = fixture();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let sent = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let counter = sent.clone();
+    std::thread::spawn(move || {
+        for mut s in listener.incoming().flatten() {
+            let counter = counter.clone();
+            std::thread::spawn(move || {
+                let mut req = [0u8; 4096];
+                let _ = s.read(&mut req);
+                // SEQUENCE of 3,000,000,000 bytes (4-octet length), then zeros.
+                if s.write_all(&[0x30, 0x84, 0xb2, 0xd0, 0x5e, 0x00]).is_err() {
+                    return;
+                }
+                let chunk = vec![0u8; 64 * 1024];
+                while s.write_all(&chunk).is_ok() {
+                    counter.fetch_add(chunk.len() as u64, std::sync::atomic::Ordering::Relaxed);
+                }
+            });
+        }
+    });
+    let job = fx.job(
+        &format!("server = \"ldap://127.0.0.1:{port}\"\nbase = \"{}\"", fx.dns[0]),
+        "attempts = 1\nread_timeout_secs = 60\ndeadline_secs = 120\n[limits]\nmax_crl_bytes = 2000000",
+    );
+    let script = "import resource, subprocess, sys\n\
+p = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)\n\
+sys.stderr.buffer.write(p.stderr)\n\
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, p.returncode)\n";
+    let o = Command::new("python3")
+        .env("CRLBATCH_LOG_FORMAT", "text")
+        .args(["-c", script, env!("CARGO_BIN_EXE_crlbatch"), "run", job.to_str().unwrap(), "--at", AT])
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    let mut it = out.split_whitespace();
+    let rss_kb: u64 = it.next().unwrap().parse().unwrap();
+    let exit: i32 = it.next().unwrap().parse().unwrap();
+    assert_eq!(exit, 65, "{}", stderr(&o));
+    let m: Value = serde_json::from_slice(&std::fs::read(fx.root.join("out/_manifest.json")).unwrap()).unwrap();
+    let f = &m["issuers"][0]["fetch"][0];
+    assert_eq!(f["outcome"], "rejected", "{f}");
+    assert_eq!(
+        f["error"],
+        "the server sent more than 3048576 bytes: over the limit of 2000000 bytes (limits.max_crl_bytes) plus \
+         1048576 for the LDAP message"
+    );
+    assert!(rss_kb < 64 * 1024, "peak RSS {rss_kb} KiB");
+    // The server got to send about the limit, not the 3 GB it declared.
+    assert!(sent.load(std::sync::atomic::Ordering::Relaxed) < 64 << 20);
+    assert_eq!(m["issuers"][0]["usable"], false);
+}

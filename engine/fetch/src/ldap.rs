@@ -12,9 +12,12 @@
 //! Departures from HTTP sources, and why:
 //! - LDAP has no conditional read: every run reads the value; a value equal
 //!   to the stored CRL is `not_updated_yet` without parsing (its SHA-256).
-//! - The client receives an LDAP message whole, so the size limit
-//!   (`limits.max_crl_bytes`) is checked on the value once received, not
-//!   while streaming; `read_timeout` bounds each LDAP operation whole.
+//! - The client receives an LDAP message whole, so the connection runs
+//!   through a byte counter on loopback ([`capped`]): past
+//!   `limits.max_crl_bytes` plus [`LDAP_OVERHEAD_BYTES`] received, it is cut
+//!   and the source refused, before the client buffers anything larger (a
+//!   hostile server cannot make us hold a message it declares huge).
+//!   `read_timeout` bounds each LDAP operation whole.
 //! - Referrals are not chased (they would lead to servers the job does not
 //!   name): a referral is a permanent failure naming its target.
 //! - Faults worth a retry: connection errors, timeouts, a dropped
@@ -23,6 +26,7 @@
 //!   and other (80). noSuchObject (32), a missing attribute, access denied
 //!   and the rest are permanent.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -42,6 +46,16 @@ pub const MAX_DISCOVERED: usize = 10_000;
 /// Entries per page of a discovery search (RFC 2696 paged results): below
 /// slapd's default size limit of 500.
 const DISCOVERY_PAGE: i32 = 400;
+
+/// Bytes an exchange may receive beyond the CRL itself: the DN, the
+/// attribute name, the LDAP framing and the result message.
+pub const LDAP_OVERHEAD_BYTES: u64 = 1 << 20;
+
+/// Most bytes a discovery may receive (10,000 entries' DNs fit many times).
+pub const MAX_DISCOVERY_BYTES: u64 = 64 << 20;
+
+/// Relay buffer of the byte counter.
+const RELAY_BUFFER: usize = 64 * 1024;
 
 /// An LDAP source, parsed from its URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -244,19 +258,85 @@ fn tls_config(policy: &FetchPolicy) -> Result<Arc<rustls::ClientConfig>, String>
     Ok(Arc::new(config))
 }
 
-/// Open an anonymous connection; its driver runs as its own task.
-async fn connect(server: &str, tls: bool, policy: &FetchPolicy) -> Result<ldap3::Ldap, AttemptError> {
-    let mut settings = LdapConnSettings::new().set_conn_timeout(policy.connect_timeout);
-    if tls {
+/// Open an anonymous connection through [`capped`]; its driver runs as
+/// its own task. The flag tells whether the counter cut the connection.
+async fn connect(
+    target: &LdapTarget,
+    cap: u64,
+    policy: &FetchPolicy,
+) -> Result<(ldap3::Ldap, Arc<AtomicBool>), AttemptError> {
+    let (stream, cut) = capped(target, cap, policy.connect_timeout).await?;
+    let mut settings =
+        LdapConnSettings::new().set_conn_timeout(policy.connect_timeout).set_std_stream(ldap3::StdStream::Tcp(stream));
+    if target.tls {
         settings = settings.set_config(tls_config(policy).map_err(|e| AttemptError::permanent(e, None))?);
     }
-    let (conn, ldap) = LdapConnAsync::with_settings(settings, server)
+    let server = target.server();
+    let (conn, ldap) = LdapConnAsync::with_settings(settings, &server)
         .await
         .map_err(|e| AttemptError::transient(format!("cannot connect to {server}: {}", one_line(&e)), None))?;
     tokio::spawn(async move {
         let _ = conn.drive().await;
     });
-    Ok(ldap)
+    Ok((ldap, cut))
+}
+
+/// A connection to the server through a byte counter: the client gets one
+/// end of a loopback TCP pair (TLS, for `ldaps://`, runs over it end to
+/// end), a relay task copies between the other end and the server, and cuts
+/// both once more than `cap` bytes came from the server (the flag is then
+/// set).
+async fn capped(
+    target: &LdapTarget,
+    cap: u64,
+    timeout: Duration,
+) -> Result<(std::net::TcpStream, Arc<AtomicBool>), AttemptError> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::{TcpListener, TcpStream};
+    let host = target.host.trim_start_matches('[').trim_end_matches(']');
+    let what = format!("cannot connect to {}", target.server());
+    let server = match tokio::time::timeout(timeout, TcpStream::connect((host, target.port))).await {
+        Ok(Ok(s)) => s,
+        Ok(Err(e)) => return Err(AttemptError::transient(format!("{what}: {e}"), None)),
+        Err(_) => return Err(AttemptError::transient(format!("{what}: connect timed out"), None)),
+    };
+    let local = |e: std::io::Error| AttemptError::permanent(format!("loopback relay: {e}"), None);
+    let listener = TcpListener::bind(("127.0.0.1", 0)).await.map_err(local)?;
+    let addr = listener.local_addr().map_err(local)?;
+    let (client, accepted) = tokio::join!(TcpStream::connect(addr), listener.accept());
+    let (client, (inner, _)) = (client.map_err(local)?, accepted.map_err(local)?);
+    let cut = Arc::new(AtomicBool::new(false));
+    let flag = cut.clone();
+    tokio::spawn(async move {
+        let (mut from_server, mut to_server) = server.into_split();
+        let (mut from_client, mut to_client) = inner.into_split();
+        let up = tokio::io::copy(&mut from_client, &mut to_server);
+        let down = async {
+            let mut buf = vec![0u8; RELAY_BUFFER];
+            let mut total = 0u64;
+            loop {
+                let n = from_server.read(&mut buf).await?;
+                if n == 0 {
+                    break;
+                }
+                total = total.saturating_add(n as u64);
+                if total > cap {
+                    flag.store(true, Ordering::Relaxed);
+                    break;
+                }
+                to_client.write_all(buf.get(..n).unwrap_or_default()).await?;
+            }
+            to_client.shutdown().await
+        };
+        // Either direction ending ends the exchange; dropping the halves
+        // closes both connections.
+        tokio::select! {
+            _ = up => {}
+            _ = down => {}
+        }
+    });
+    let client = client.into_std().map_err(local)?;
+    Ok((client, cut))
 }
 
 fn one_line(e: &dyn std::error::Error) -> String {
@@ -364,12 +444,24 @@ pub(crate) async fn download(
     temp: std::path::PathBuf,
     policy: &FetchPolicy,
 ) -> Result<Download, AttemptError> {
-    let mut ldap = connect(&target.server(), target.tls, policy).await?;
+    let max = policy.max_body_bytes;
+    let (mut ldap, cut) = connect(target, max.saturating_add(LDAP_OVERHEAD_BYTES), policy).await?;
     let search = ldap
         .with_timeout(policy.read_timeout)
         .search(&target.dn, Scope::Base, "(objectClass=*)", vec![target.attribute.as_str()])
         .await;
     let _ = tokio::time::timeout(Duration::from_secs(1), ldap.unbind()).await;
+    if cut.load(Ordering::Relaxed) {
+        return Err(AttemptError::rejected(
+            format!(
+                "the server sent more than {} bytes: over the limit of {max} bytes (limits.max_crl_bytes) \
+                 plus {LDAP_OVERHEAD_BYTES} for the LDAP message",
+                max.saturating_add(LDAP_OVERHEAD_BYTES)
+            ),
+            None,
+            None,
+        ));
+    }
     let ldap3::SearchResult(entries, result) = search.map_err(|e| op_error("search", &e))?;
     if result.rc != 0 {
         return Err(result_error(&target.dn, &result));
@@ -401,7 +493,6 @@ pub(crate) async fn download(
         }
     };
     let bytes = value.len() as u64;
-    let max = policy.max_body_bytes;
     if bytes > max {
         return Err(AttemptError::rejected(
             format!("value of {bytes} bytes exceeds the limit of {max} bytes (limits.max_crl_bytes)"),
@@ -476,20 +567,28 @@ pub fn discover(server: &str, base: &str, policy: &FetchPolicy) -> Result<Vec<St
 
 async fn discover_once(target: &LdapTarget, policy: &FetchPolicy) -> Result<Vec<String>, AttemptError> {
     use ldap3::adapters::{Adapter, EntriesOnly, PagedResults};
-    let mut ldap = connect(&target.server(), target.tls, policy).await?;
+    let (mut ldap, cut) = connect(target, MAX_DISCOVERY_BYTES, policy).await?;
+    // A connection cut by the byte counter surfaces as a client error.
+    let fail = |e: &ldap3::LdapError| {
+        if cut.load(Ordering::Relaxed) {
+            AttemptError::permanent(format!("discovery answer over {MAX_DISCOVERY_BYTES} bytes"), None)
+        } else {
+            op_error("discovery", e)
+        }
+    };
     let adapters: Vec<Box<dyn Adapter<_, _>>> =
         vec![Box::new(EntriesOnly::new()), Box::new(PagedResults::new(DISCOVERY_PAGE))];
     let mut stream = ldap
         .with_timeout(policy.read_timeout)
         .streaming_search_with(adapters, &target.dn, Scope::Subtree, "(cn=*CRLDP)", vec!["1.1"])
         .await
-        .map_err(|e| op_error("discovery", &e))?;
+        .map_err(|e| fail(&e))?;
     let mut dns = Vec::new();
     loop {
         let next = tokio::time::timeout(policy.read_timeout, stream.next()).await;
         match next {
             Err(_) => return Err(AttemptError::transient("discovery timed out".into(), None)),
-            Ok(Err(e)) => return Err(op_error("discovery", &e)),
+            Ok(Err(e)) => return Err(fail(&e)),
             Ok(Ok(None)) => break,
             Ok(Ok(Some(e))) => {
                 let dn = constructed(&e.0)
