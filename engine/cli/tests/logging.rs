@@ -145,3 +145,44 @@ fn text_and_progress_bars_on_a_terminal() {
     assert_eq!(o.status.code(), Some(0), "{out}");
     assert!(out.contains("crlbatch: run finished") && !out.contains("done"), "{out}");
 }
+
+/// Remote sources get a fetch bar of their own (count, rate, ETA) on a
+/// terminal: the bundled HTTP job against Python's http.server.
+#[test]
+fn fetch_bar_on_a_terminal_for_remote_sources() {
+    use std::io::BufRead;
+    let repo = repo();
+    let d = tempfile::tempdir().unwrap();
+    let mut server = Command::new("python3")
+        .args(["-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory"])
+        .arg(repo.join("data/sample/crl"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(server.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let port = line.split_whitespace().skip_while(|w| *w != "port").nth(1).unwrap().to_owned();
+    let text = std::fs::read_to_string(repo.join("jobs/nightly-type2-http.toml"))
+        .unwrap()
+        .replace("127.0.0.1:8080", &format!("127.0.0.1:{port}"))
+        .replace("\"../data/", &format!("\"{}/data/", repo.display()))
+        .replace("\"../out/nightly-type2-http\"", &format!("\"{}/out\"", d.path().display()))
+        .replace("\"../out/nightly-type2-http.prom\"", &format!("\"{}/m.prom\"", d.path().display()));
+    let job = d.path().join("job.toml");
+    std::fs::write(&job, text).unwrap();
+    let cmd = format!("{} run {} --at {AT}", env!("CARGO_BIN_EXE_crlbatch"), job.display());
+    let o = Command::new("script")
+        .args(["-qefc", &cmd, "/dev/null"])
+        .env_remove("CRLBATCH_LOG_FORMAT")
+        .env_remove("CRLBATCH_PROGRESS")
+        .env("TERM", "xterm")
+        .output()
+        .unwrap();
+    let _ = server.kill();
+    let _ = server.wait();
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(out.contains("fetch") && out.contains("4/4 sources"), "{out}");
+    assert!(out.contains("crlbatch: fetch source=http://127.0.0.1:"), "{out}");
+}
