@@ -538,20 +538,9 @@ fn one_partition_of_many_failing() {
 /// If-Modified-Since instead of ETags).
 #[test]
 fn bundled_http_job_runs_against_python_http_server() {
-    use std::io::BufRead;
     let repo = common::repo();
     let d = tempfile::tempdir().unwrap();
-    let mut server = Command::new("python3")
-        .args(["-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory"])
-        .arg(repo.join("data/sample/crl"))
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(server.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    // "Serving HTTP on 127.0.0.1 port 43567 (http://127.0.0.1:43567/) ..."
-    let port = line.split_whitespace().skip_while(|w| *w != "port").nth(1).unwrap().to_owned();
+    let (mut server, port) = common::python_http_server(&repo.join("data/sample/crl"));
     let text = std::fs::read_to_string(repo.join("jobs/nightly-type2-http.toml"))
         .unwrap()
         .replace("127.0.0.1:8080", &format!("127.0.0.1:{port}"))

@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -150,19 +152,9 @@ fn text_and_progress_bars_on_a_terminal() {
 /// terminal: the bundled HTTP job against Python's http.server.
 #[test]
 fn fetch_bar_on_a_terminal_for_remote_sources() {
-    use std::io::BufRead;
     let repo = repo();
     let d = tempfile::tempdir().unwrap();
-    let mut server = Command::new("python3")
-        .args(["-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory"])
-        .arg(repo.join("data/sample/crl"))
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(server.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let port = line.split_whitespace().skip_while(|w| *w != "port").nth(1).unwrap().to_owned();
+    let (mut server, port) = common::python_http_server(&repo.join("data/sample/crl"));
     let text = std::fs::read_to_string(repo.join("jobs/nightly-type2-http.toml"))
         .unwrap()
         .replace("127.0.0.1:8080", &format!("127.0.0.1:{port}"))

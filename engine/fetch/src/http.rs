@@ -144,7 +144,7 @@ pub(crate) enum Download {
 }
 
 /// An error and its causes on one line.
-fn one_line(e: &dyn std::error::Error) -> String {
+pub(crate) fn one_line(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut cur = e.source();
     while let Some(c) = cur {

@@ -33,7 +33,7 @@ use std::time::Duration;
 use ldap3::asn1::{StructureTag, PL};
 use ldap3::{LdapConnAsync, LdapConnSettings, Scope};
 
-use crate::http::{AttemptError, Download};
+use crate::http::{one_line, AttemptError, Download};
 use crate::{FetchError, FetchPolicy};
 
 /// The attribute read when a URL names none (RFC 4523 §2.2: CRLs are
@@ -337,20 +337,6 @@ async fn capped(
     });
     let client = client.into_std().map_err(local)?;
     Ok((client, cut))
-}
-
-fn one_line(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        let t = c.to_string();
-        if !s.contains(&t) {
-            s.push_str(": ");
-            s.push_str(&t);
-        }
-        cur = c.source();
-    }
-    s.replace('\n', " ")
 }
 
 /// An `ldap3` failure of an operation: all of them are network faults

@@ -90,7 +90,7 @@ impl Revocations {
 }
 
 /// Counts of a diff (no values, no PPIDs).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DiffCounts {
     pub rows: u64,
     pub rejected: u64,

@@ -25,43 +25,8 @@ pub struct FourStep {
     pub key_env: String,
 }
 
-/// The counts of the step, for the manifest (no values).
-#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
-pub struct FourCounts {
-    pub rows: u64,
-    pub rejected: u64,
-    pub compared: u64,
-    pub no_snapshot: u64,
-    pub no_certificate: u64,
-    pub name_changed: u64,
-    pub address_changed: u64,
-    pub birth_date_changed: u64,
-    pub gender_changed: u64,
-    pub any_changed: u64,
-    pub old_revoked_affiliation_changed: u64,
-    pub changed_not_revoked: u64,
-    pub old_unknown: u64,
-}
-
-impl From<&DiffCounts> for FourCounts {
-    fn from(c: &DiffCounts) -> Self {
-        FourCounts {
-            rows: c.rows,
-            rejected: c.rejected,
-            compared: c.compared,
-            no_snapshot: c.no_snapshot,
-            no_certificate: c.no_certificate,
-            name_changed: c.name_changed,
-            address_changed: c.address_changed,
-            birth_date_changed: c.birth_date_changed,
-            gender_changed: c.gender_changed,
-            any_changed: c.any_changed,
-            old_revoked_affiliation_changed: c.old_revoked_affiliation_changed,
-            changed_not_revoked: c.changed_not_revoked,
-            old_unknown: c.old_unknown,
-        }
-    }
-}
+/// The counts of the step, for the manifest (PPIDs per outcome; no values).
+pub type FourCounts = DiffCounts;
 
 /// What the step wrote into staging.
 #[derive(Debug)]
@@ -112,7 +77,7 @@ pub(crate) fn run_step(
         run_id,
     )
     .map_err(JobError::from)?;
-    let counts = FourCounts::from(&r.counts);
+    let counts = r.counts;
     tracing::info!(
         compared = counts.compared,
         name_changed = counts.name_changed,

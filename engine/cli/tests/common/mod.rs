@@ -103,3 +103,21 @@ pub fn assert_valid(schema_name: &str, v: &Value) {
     let errs = validate(&schema(schema_name), v, "$");
     assert!(errs.is_empty(), "{schema_name}: {errs:#?}");
 }
+
+/// Python's http.server serving `dir` on a free loopback port: the child
+/// (kill it when done) and the port.
+pub fn python_http_server(dir: &std::path::Path) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut server = std::process::Command::new("python3")
+        .args(["-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory"])
+        .arg(dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(server.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    // "Serving HTTP on 127.0.0.1 port 43567 (http://127.0.0.1:43567/) ..."
+    let port = line.split_whitespace().skip_while(|w| *w != "port").nth(1).unwrap().to_owned();
+    (server, port)
+}
