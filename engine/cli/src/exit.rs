@@ -104,9 +104,10 @@ pub const RUN_TABLE: &str = "Exit codes of run: 0 all CRLs fresh and verified, o
 (malformed, bad signature, another CA, delta, rollback, over the size limit: its certificates are unknown, or checked against \
 the last good CRL), outputs written; 75 retry later, outputs written: a CRL is stale or not yet valid (its certificates are \
 unknown), a source could not be fetched (network, timeout, HTTP error), or a source still serves a CRL over a day old \
-(the publisher has not issued the next one yet); \
+(the publisher has not issued the next one yet); with --shard (and commit): 75 also when the shards to commit \
+saw other CRLs or inputs (run them all again) or, for commit, when some have not finished; \
 65 also for unreadable records (no outputs); 66 records path missing; 69 another run of this job is in progress (nothing \
-done); 73/74 outputs cannot be written; 78 bad job file.";
+done); 73/74 outputs cannot be written; 78 bad job file (or, with [four], its key missing or wrong).";
 
 /// The exit codes of `crlbatch schedule`.
 pub const SCHEDULE_TABLE: &str = "Exit codes of schedule: 0 stopped cleanly by SIGTERM or SIGINT (a run in progress is \
