@@ -92,6 +92,34 @@ pub struct CheckOutput {
 /// How many rows ahead batch lookups hint their cache lines.
 const PREFETCH_AHEAD: usize = 12;
 
+/// The work units (file, row group, rows) a check reads: every row group,
+/// or a shard's share of them.
+fn units_of(files: &[RecordsFile], shard: Option<Shard>) -> Vec<(usize, usize, u64)> {
+    let all: Vec<(usize, usize, u64)> = files
+        .iter()
+        .enumerate()
+        .flat_map(|(f, rf)| {
+            rf.metadata.metadata().row_groups().iter().enumerate().map(move |(g, rg)| {
+                let rows = u64::try_from(rg.num_rows()).unwrap_or(0);
+                (f, g, rows)
+            })
+        })
+        .collect();
+    match shard {
+        None => all,
+        Some(shard) => {
+            let rows: Vec<u64> = all.iter().map(|u| u.2).collect();
+            shard.select(&rows).into_iter().filter_map(|u| all.get(u).copied()).collect()
+        }
+    }
+}
+
+/// The rows a check of `files` reads (all, or a shard's share), known
+/// before it starts (for a progress display).
+pub fn rows_to_read(files: &[RecordsFile], shard: Option<Shard>) -> u64 {
+    units_of(files, shard).iter().map(|u| u.2).sum()
+}
+
 /// Open and validate every input file.
 pub fn open_inputs(root: &Path) -> Result<Vec<RecordsFile>, CheckError> {
     open_inputs_with(root, records::DEFAULT_MAX_ROW_GROUP_BYTES)
@@ -905,25 +933,9 @@ pub fn check(
     let rejects_spec = TableSchema::rejects()?;
     let results_schema = results_spec.arrow_with_dictionaries(&DICTIONARY_RESULT_COLUMNS)?;
     let rejects_schema = rejects_spec.arrow()?;
-    let all_units: Vec<(usize, usize, u64)> = files
-        .iter()
-        .enumerate()
-        .flat_map(|(f, rf)| {
-            rf.metadata.metadata().row_groups().iter().enumerate().map(move |(g, rg)| {
-                let rows = u64::try_from(rg.num_rows()).unwrap_or(0);
-                (f, g, rows)
-            })
-        })
-        .collect();
-    let chosen: Vec<&(usize, usize, u64)> = match cfg.shard {
-        None => all_units.iter().collect(),
-        Some(shard) => {
-            let rows: Vec<u64> = all_units.iter().map(|u| u.2).collect();
-            shard.select(&rows).into_iter().filter_map(|u| all_units.get(u)).collect()
-        }
-    };
+    let chosen = units_of(files, cfg.shard);
     let rows_read: u64 = chosen.iter().map(|u| u.2).sum();
-    let units: Vec<(usize, usize)> = chosen.iter().map(|&&(f, g, _)| (f, g)).collect();
+    let units: Vec<(usize, usize)> = chosen.iter().map(|&(f, g, _)| (f, g)).collect();
     let threads =
         if cfg.threads == 0 { std::thread::available_parallelism().map_or(2, |n| n.get()) } else { cfg.threads };
     let workers = threads.min(units.len()).max(1);

@@ -16,8 +16,8 @@ mod shard;
 mod verdict;
 
 pub use engine::{
-    check, open_inputs, open_inputs_with, CheckConfig, CheckOutput, Emit, InputFile, SummaryKey, BATCH_ROWS,
-    MAX_ID_BYTES,
+    check, open_inputs, open_inputs_with, rows_to_read, CheckConfig, CheckOutput, Emit, InputFile, SummaryKey,
+    BATCH_ROWS, MAX_ID_BYTES,
 };
 pub use error::CheckError;
 pub use issuers::{parse_kid, Issuer, IssuerState, Issuers, MissingPartition, Partition, Partitions};
