@@ -66,7 +66,17 @@ impl Logging {
     pub fn error(&self, code: u8, message: &str) {
         let one_line = message.replace('\n', " ");
         if self.json {
-            tracing::error!(exit_code = code, "{one_line}");
+            // Written directly, not as an event: RUST_LOG must not be able
+            // to filter out the one line that says why the command failed.
+            let ts = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+            let line = serde_json::json!({
+                "timestamp": ts,
+                "level": "ERROR",
+                "message": one_line,
+                "exit_code": code,
+                "target": "crlbatch",
+            });
+            let _ = writeln!(Stderr { bars: self.bars.clone() }, "{line}");
         } else {
             eprintln!("crlbatch: error: {one_line}");
         }

@@ -463,6 +463,25 @@ fn stale_crl_is_refused_and_without_a_last_good_one_everything_is_unknown() {
     assert!(m["counts"]["attention"].as_u64().unwrap() > 100);
 }
 
+/// A CRL issued after the evaluation time (clock skew, or an evaluation
+/// time fixed earlier): not refused data but a failed fetch worth a retry
+/// (75); nothing is `good` without a CRL.
+#[test]
+fn a_crl_not_yet_valid_is_a_failed_fetch_to_retry() {
+    let fx = fixture(1, "");
+    let future = fx.sign_crl("future", &["--this-update", "2026-11-26T12:00:00Z"]);
+    fx.server.script("/sign-2023.crl", vec![Reply::ok(&future, "s")]);
+    let (o, m) = fx.run();
+    assert_eq!(code(&o), 75, "{}", stderr(&o));
+    let f = fetch0(&m);
+    assert_eq!(f["outcome"], "failed", "{f}");
+    assert_eq!(f["transient"], true, "{f}");
+    assert!(f["error"].as_str().unwrap().ends_with("not yet valid (thisUpdate 2026-11-26T12:00:00Z)"), "{f}");
+    assert_eq!(f["serving"], "none");
+    assert_eq!(issuer(&m, "sign-2023")["usable"], false);
+    assert_eq!(good_sign_2023(&fx.root, &m), 0);
+}
+
 #[test]
 fn same_crl_again_is_not_updated_yet_and_stale_last_good_means_unknown() {
     let fx = fixture(1, "");

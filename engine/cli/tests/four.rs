@@ -539,6 +539,13 @@ fn the_nightly_job_runs_the_four_step() {
     assert_eq!(indexed, 0, "no CRL work before the key is known");
     assert!(!d.path().join("out/results").exists());
 
+    // Another (valid) key: the snapshot is refused before any CRL work too.
+    let other = "a5".repeat(32);
+    let o = run(&["run", s(&job_path), "--at", AT], Some(&other));
+    assert_eq!(o.status.code(), Some(78), "{}", common::stderr(&o));
+    assert!(common::stderr(&o).contains("the snapshot was made with another key"), "{}", common::stderr(&o));
+    assert!(!d.path().join("out/results").exists());
+
     let log = ok(&run(&["run", s(&job_path), "--at", AT], Some(KEY)));
     assert!(log.contains("crlbatch: basic four diff compared=375 name_changed=28"), "{log}");
     let m: Value = serde_json::from_slice(&std::fs::read(d.path().join("out/_manifest.json")).unwrap()).unwrap();
@@ -565,4 +572,12 @@ fn the_nightly_job_runs_the_four_step() {
     assert_eq!(job_rows, cli_rows);
     let rejects = read_parquet(&d.path().join("out/four_rejects/run_date=2026-11-26"));
     assert_eq!(rejects.len() as u64, m["four"]["rejected"].as_u64().unwrap());
+
+    // The same date again without the step: its old partitions go too.
+    let text = std::fs::read_to_string(&job_path).unwrap();
+    std::fs::write(&job_path, &text[..text.find("[four]").unwrap()]).unwrap();
+    ok(&run(&["run", s(&job_path), "--at", AT], None));
+    assert!(!d.path().join("out/four_diff/run_date=2026-11-26").exists());
+    assert!(!d.path().join("out/four_rejects/run_date=2026-11-26").exists());
+    assert!(d.path().join("out/results/run_date=2026-11-26").is_dir());
 }

@@ -441,6 +441,16 @@ fn environment_overrides_paths_and_says_so() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(String::from_utf8_lossy(&o.stdout).contains("note: overridden by the environment: CRLBATCH_OUTPUT_DIR"));
 
+    // A value that is not UTF-8 is an error, not "unset".
+    let o = Command::new(env!("CARGO_BIN_EXE_crlbatch"))
+        .env("CRLBATCH_LOG_FORMAT", "text")
+        .env("CRLBATCH_OUTPUT_DIR", <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(b"/tmp/\xff"))
+        .args(["run", job.to_str().unwrap(), "--at", AT])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(78), "{}", stderr(&o));
+    assert!(stderr(&o).ends_with("CRLBATCH_OUTPUT_DIR is not valid UTF-8\n"), "{}", stderr(&o));
+
     let o = Command::new(env!("CARGO_BIN_EXE_crlbatch"))
         .env("CRLBATCH_LOG_FORMAT", "text")
         .env("CRLBATCH_TLS_CA_FILE", root.join("missing.pem"))

@@ -93,6 +93,12 @@ fn json_lines_when_not_a_terminal() {
     assert_eq!(e["level"], "ERROR");
     assert_eq!(e["exit_code"], 78);
     assert!(e["message"].as_str().unwrap().starts_with("/nonexistent/job.toml: cannot read job file"), "{e}");
+
+    // A filter that keeps one crate only still lets the final error through.
+    let o = bin().args(["run", "/nonexistent/job.toml"]).env("RUST_LOG", "crlbatch_job=debug").output().unwrap();
+    assert_eq!(o.status.code(), Some(78));
+    let e: Value = serde_json::from_str(stderr(&o).trim()).unwrap();
+    assert_eq!((e["level"].as_str(), e["exit_code"].as_u64()), (Some("ERROR"), Some(78)), "{e}");
 }
 
 #[test]

@@ -157,3 +157,32 @@ fn a_second_run_of_a_job_is_refused_while_one_holds_its_lock() {
     let text = std::fs::read_to_string(&lock).unwrap();
     assert!(text.starts_with("pid "), "{text}");
 }
+
+/// Several jobs in one scheduler: environment overrides (which would apply
+/// to all of them) and a shared output folder are refused.
+#[test]
+fn several_jobs_may_not_share_outputs() {
+    let (_d, root) = setup("30 2 * * *");
+    let a = root.join("job.toml");
+    let text = std::fs::read_to_string(&a).unwrap().replace("sched-test", "sched-two");
+    let b = root.join("two.toml");
+    std::fs::write(&b, &text).unwrap();
+    let o = crlbatch(&["schedule", "--dry-run", a.to_str().unwrap(), b.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(78), "{}", stderr(&o));
+    assert!(stderr(&o).contains(": the same output folder "), "{}", stderr(&o));
+    std::fs::write(&b, text.replace("dir = \"out\"", "dir = \"out-two\"")).unwrap();
+    let o = crlbatch(&["schedule", "--dry-run", a.to_str().unwrap(), b.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = Command::new(env!("CARGO_BIN_EXE_crlbatch"))
+        .env("CRLBATCH_LOG_FORMAT", "text")
+        .env("CRLBATCH_OUTPUT_DIR", root.join("elsewhere"))
+        .args(["schedule", "--dry-run", a.to_str().unwrap(), b.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(78), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("CRLBATCH_OUTPUT_DIR set in the environment would apply to all 2 jobs"),
+        "{}",
+        stderr(&o)
+    );
+}

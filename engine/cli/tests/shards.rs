@@ -228,9 +228,42 @@ fn shards_that_saw_other_crls_are_refused() {
         stderr(&o)
     );
     assert!(!root.join("out/_manifest.json").exists());
-    // Run again, both shards see the new CRL: committed.
+    // The refused plan is dropped: shard 0 run again starts a new one, and
+    // says that shard 1 finished under the old plan (nothing waits quietly).
     let o = run(&["run", &sharded, "--at", AT, "--shard", "0/2"]);
+    assert_eq!(o.status.code(), Some(75), "{}", stderr(&o));
+    assert!(stderr(&o).contains("shard(s) 1 of 2 finished under another plan than"), "{}", stderr(&o));
+    // Shard 1 again, under the new plan, with the same CRL: committed.
+    let o = run(&["run", &sharded, "--at", AT, "--shard", "1/2"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let m = manifest(&root, "out");
     assert_eq!(m["shards"].as_array().unwrap().len(), 2);
+    assert_eq!(m["counts"]["records"], 30000);
+}
+
+/// A whole run published between two shards: the later shard makes a new
+/// plan (its "previous run" changed), so the two shards cannot be merged;
+/// the last one says so (75), and shards run again under the new plan
+/// commit against the whole run's keys.
+#[test]
+fn a_run_published_between_shards_is_not_mixed_in() {
+    let (_d, root) = setup();
+    let sharded = write_job(&root, "sharded.toml", "out");
+    let o = run(&["run", &sharded, "--at", AT, "--shard", "0/2"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = run(&["run", &sharded, "--at", AT]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let whole = manifest(&root, "out");
+    let o = run(&["run", &sharded, "--at", AT, "--shard", "1/2"]);
+    assert_eq!(o.status.code(), Some(75), "{}", stderr(&o));
+    assert!(stderr(&o).contains("shard(s) 0 of 2 finished under another plan than"), "{}", stderr(&o));
+    assert_eq!(manifest(&root, "out")["run_id"], whole["run_id"], "nothing published");
+    let o = run(&["run", &sharded, "--at", AT, "--shard", "0/2"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let m = manifest(&root, "out");
+    assert_ne!(m["run_id"], whole["run_id"]);
+    assert_eq!(m["counts"]["records"], 30000);
+    // Compared with the whole run's keys: the same records, nothing new.
+    assert_eq!(m["counts"]["new_since_previous_run"], 0);
+    assert_eq!(m["counts"]["attention"], whole["counts"]["attention"]);
 }

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt;
 use sha2::Digest;
 
-use crate::outcome::{FetchRecord, Outcome, Serving, Verified};
+use crate::outcome::{FetchRecord, Outcome, Refusal, Serving, Verified};
 use crate::store::{compare_crl_numbers, SourceStore, StoredMeta};
 use crate::{FetchError, FetchPolicy};
 use crlbatch_crl::Timestamp;
@@ -23,7 +23,7 @@ use crlbatch_crl::Timestamp;
 /// The caller's verification of a received CRL: `(tag, url, file, sha256
 /// hex)` to what it found, or a one-line reason for refusing it. Runs on a
 /// blocking thread.
-pub type Verifier<T> = Arc<dyn Fn(usize, &str, &Path, &str) -> Result<Verified<T>, String> + Send + Sync>;
+pub type Verifier<T> = Arc<dyn Fn(usize, &str, &Path, &str) -> Result<Verified<T>, Refusal> + Send + Sync>;
 
 /// Redirects followed per request.
 const MAX_REDIRECTS: usize = 5;
@@ -324,11 +324,25 @@ async fn attempt(
         None => download(client, req, stored, policy).await,
         Some(t) => {
             let (t, temp, p) = (t.clone(), req.store.temp_path(), policy.clone());
-            match tokio::spawn(async move { crate::ldap::download(&t, temp, &p).await }).await {
+            // Its own task (a panic in the client is a failed attempt),
+            // aborted when this attempt is dropped at the deadline: it must
+            // not go on holding a connection and buffers unbounded by
+            // max_in_flight.
+            let mut task = AbortOnDrop(tokio::spawn(async move { crate::ldap::download(&t, temp, &p).await }));
+            match (&mut task.0).await {
                 Ok(r) => r,
                 Err(e) => Err(AttemptError::permanent(format!("LDAP client failed: {e}"), None)),
             }
         }
+    }
+}
+
+/// A task aborted when its handle is dropped.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
@@ -442,6 +456,8 @@ async fn fetch_one<T: Send + 'static>(
             on_blocking(move || std::fs::remove_file(&temp)).await;
             record.outcome = outcome;
             record.error = error;
+            // A body that arrived but cannot be used yet (or stored): worth a retry.
+            record.transient = outcome == Outcome::Failed;
             if let Some(m) = &served {
                 serve_stored(&mut record, m);
             }
@@ -514,12 +530,14 @@ async fn accept_body<T: Send + 'static>(
         let url = req.url.clone();
         match tokio::task::spawn_blocking(move || verify(tag, &url, &path, &sha)).await {
             Ok(v) => v,
-            Err(e) => Err(format!("verification failed: {e}")),
+            Err(e) => Err(Refusal::from(format!("verification failed: {e}"))),
         }
     };
     let v = match verified {
         Ok(v) => v,
-        Err(why) => return (Outcome::Rejected, Some(why), None, stored.cloned()),
+        // Not refused data: the last good CRL keeps serving; retry later.
+        Err(r) if r.retry_later => return (Outcome::Failed, Some(r.message), None, stored.cloned()),
+        Err(r) => return (Outcome::Rejected, Some(r.message), None, stored.cloned()),
     };
     if let Some(m) = stored {
         if let (Some(new), Some(old)) = (&v.crl_number, &m.crl_number) {

@@ -16,7 +16,7 @@ pub use error::FetchError;
 pub use fingerprint::{sha256_file, stat, Fingerprint};
 pub use http::{fetch_all, FetchRequest, Fetched, Verifier};
 pub use ldap::{discover, normalize_dn, LdapTarget};
-pub use outcome::{FetchRecord, Outcome, Serving, Verified};
+pub use outcome::{FetchRecord, Outcome, Refusal, Serving, Verified};
 pub use policy::*;
 pub use source::Source;
 pub use store::{SourceStore, StoredMeta};

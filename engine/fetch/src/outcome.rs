@@ -117,6 +117,22 @@ fn quote(s: &str) -> String {
     }
 }
 
+/// Why the caller's verification refused a received CRL. `retry_later`: a
+/// CRL that may be fine later (issued after the evaluation time: clock
+/// skew, or an evaluation time fixed earlier) — a failed fetch worth a
+/// retry, not refused data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub message: String,
+    pub retry_later: bool,
+}
+
+impl From<String> for Refusal {
+    fn from(message: String) -> Self {
+        Refusal { message, retry_later: false }
+    }
+}
+
 /// What the caller's verification found in a received CRL.
 #[derive(Debug)]
 pub struct Verified<T> {

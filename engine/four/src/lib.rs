@@ -36,5 +36,6 @@ pub use output::{
     SNAPSHOT_JSON,
 };
 pub use snapshot::{
-    latest_certs, read_snapshot, snapshot, write_snapshot, Entry, Latest, SnapEntry, SnapshotReport, MAX_ROWS,
+    latest_certs, preflight, read_snapshot, snapshot, write_snapshot, Entry, Latest, SnapEntry, SnapshotReport,
+    MAX_ROWS,
 };

@@ -211,6 +211,32 @@ const SNAPSHOT_COLUMNS: [&str; 10] = [
     "address_flags_digest",
 ];
 
+/// Check, before a run does any other work, that the certificates path has
+/// files and that the snapshot is one made with `key` (its first row's key
+/// id; [`read_snapshot`] checks every row later).
+pub fn preflight(certs: &Path, snapshot: &Path, key: &FourKey) -> Result<(), FourError> {
+    input::list_files(certs)?;
+    let files = input::list_files(snapshot)?;
+    let Some(f) = files.first() else { return Ok(()) };
+    let p = f.display().to_string();
+    let bad = |message: String| FourError::Snapshot { path: p.clone(), message };
+    let cols: [input::WantedColumn<'_>; 1] = [("key_id", input::is_string as fn(&_) -> bool, "a string")];
+    let (builder, pos) = input::open_columns(f, &cols).map_err(|e| match e {
+        FourError::Input { message, .. } => bad(message),
+        other => other,
+    })?;
+    let mut reader = builder.with_batch_size(1).build().map_err(|e| bad(e.to_string()))?;
+    let first = crlbatch_check::guard::decode(|| reader.next()).map_err(&bad)?;
+    let Some(batch) = first else { return Ok(()) };
+    let batch = batch.map_err(|e| bad(e.to_string()))?;
+    let id = pos.first().and_then(|&i| batch.columns().get(i)).and_then(|a| Strings::of(a.as_ref()));
+    match id.and_then(|s| s.get(0)) {
+        Some(k) if k == key.id() => Ok(()),
+        Some(k) => Err(FourError::WrongKey { path: p.clone(), snapshot: k.to_owned(), given: key.id().to_owned() }),
+        None => Err(bad("row 0: key_id missing".into())),
+    }
+}
+
 /// Read a snapshot (a file or a folder of part files), refusing one made
 /// with another key.
 pub fn read_snapshot(path: &Path, key: &FourKey) -> Result<BTreeMap<String, SnapEntry>, FourError> {

@@ -44,6 +44,8 @@ pub const ENV_OUTPUT_DIR: &str = "CRLBATCH_OUTPUT_DIR";
 pub const ENV_METRICS: &str = "CRLBATCH_METRICS";
 /// `[fetch] tls_ca_file` from the environment.
 pub const ENV_TLS_CA_FILE: &str = "CRLBATCH_TLS_CA_FILE";
+/// Stands for a variable whose value is not UTF-8 (refused).
+const NOT_UTF8: &str = "\u{0}not-utf-8";
 /// Every job setting the environment can override, in the order applied.
 pub const ENV_OVERRIDES: [&str; 4] = [ENV_RECORDS, ENV_OUTPUT_DIR, ENV_METRICS, ENV_TLS_CA_FILE];
 
@@ -265,7 +267,7 @@ impl Job {
         }
         let text = std::fs::read_to_string(path).map_err(|e| cfg(format!("cannot read job file: {e}")))?;
         let mut job = Self::from_toml(&text, path)?;
-        job.apply_env(&|k| std::env::var(k).ok())?;
+        job.apply_env(&|k| std::env::var_os(k).map(|v| v.into_string().unwrap_or_else(|_| NOT_UTF8.to_owned())))?;
         Ok(job)
     }
 
@@ -277,6 +279,9 @@ impl Job {
         let path = self.file.display().to_string();
         let cfg = |message: String| JobError::Config { path: path.clone(), message };
         let var = |k: &str| get(k).filter(|v| !v.is_empty());
+        if let Some(k) = ENV_OVERRIDES.iter().find(|k| var(k).as_deref() == Some(NOT_UTF8)) {
+            return Err(cfg(format!("{k} is not valid UTF-8")));
+        }
         if let Some(v) = var(ENV_RECORDS) {
             self.records = PathBuf::from(v);
             self.overridden.push(ENV_RECORDS);

@@ -36,10 +36,14 @@ pub(crate) struct FourOutcome {
     pub reject_parts: Vec<crlbatch_write::PartFile>,
 }
 
-/// The key, read before any CRL work so a missing key fails the run at once.
+/// The key, and the inputs checked against it, before any CRL work: a
+/// missing key, a snapshot made with another key or a missing input fails
+/// the run at once, not after the night's check.
 pub(crate) fn key(step: &FourStep, job_file: &Path) -> Result<FourKey, JobError> {
-    FourKey::from_env(&step.key_env)
-        .map_err(|e| JobError::Config { path: job_file.display().to_string(), message: format!("[four]: {e}") })
+    let key = FourKey::from_env(&step.key_env)
+        .map_err(|e| JobError::Config { path: job_file.display().to_string(), message: format!("[four]: {e}") })?;
+    crlbatch_four::preflight(&step.certs, &step.snapshot, &key)?;
+    Ok(key)
 }
 
 /// The run's issuers as the old certificates' judge: an issuer key whose

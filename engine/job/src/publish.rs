@@ -98,8 +98,16 @@ pub(crate) fn publish_datasets(staging: &Path, out: &Path, date: &str) -> Result
         atomic::replace_dir(&staging.join(dataset), &out.join(dataset).join(&part))?;
     }
     for dataset in OPTIONAL_DATASETS {
+        let target = out.join(dataset).join(&part);
         if staging.join(dataset).is_dir() {
-            atomic::replace_dir(&staging.join(dataset), &out.join(dataset).join(&part))?;
+            atomic::replace_dir(&staging.join(dataset), &target)?;
+        } else if target.exists() {
+            // A re-run of this date without the step: its old partition
+            // must not stand beside the new results (moved aside in one
+            // rename, then deleted).
+            let aside = staging.join(format!("{dataset}.old"));
+            std::fs::rename(&target, &aside).map_err(|e| crlbatch_write::WriteError::io(&target, &e))?;
+            let _ = std::fs::remove_dir_all(&aside);
         }
     }
     Ok(())

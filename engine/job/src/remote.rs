@@ -24,9 +24,9 @@ use std::sync::Arc;
 use crlbatch_check::MissingPartition;
 use crlbatch_crl::{CaCert, FileDigest, ParseOptions, Timestamp};
 use crlbatch_fetch::{
-    FetchPolicy, FetchRecord, FetchRequest, LdapTarget, Outcome, Serving, Source, SourceStore, Verified,
+    FetchPolicy, FetchRecord, FetchRequest, LdapTarget, Outcome, Refusal, Serving, Source, SourceStore, Verified,
 };
-use crlbatch_index::{index_crls_with, merge, FreshnessPolicy, IndexMeta, RevocationIndex};
+use crlbatch_index::{index_crls_with, merge, FreshnessPolicy, IndexMeta, Rejection, RevocationIndex};
 
 use crate::config::JobCa;
 use crate::error::JobError;
@@ -134,10 +134,16 @@ fn verify_file(
     at: Timestamp,
     limits: crlbatch_crl::Limits,
     freshness: FreshnessPolicy,
-) -> Result<RevocationIndex, String> {
+) -> Result<RevocationIndex, Refusal> {
     // The body was hashed while it was written: no second file hash.
     let opts = ParseOptions { limits, file_digest: FileDigest::Skip };
-    let mut index = index_crls_with(ca, &[(name.to_owned(), path)], at, &opts, freshness).map_err(|r| r.to_string())?;
+    let mut index = index_crls_with(ca, &[(name.to_owned(), path)], at, &opts, freshness).map_err(|r| {
+        // Issued after the evaluation time (clock skew, or an evaluation
+        // time fixed earlier, as by a shard plan): retry later, not bad data.
+        let retry_later =
+            matches!(r, Rejection::NotFresh { freshness: crlbatch_crl::Freshness::NotYetValid { .. }, .. });
+        Refusal { message: r.to_string(), retry_later }
+    })?;
     for c in &mut index.meta_mut().crls {
         c.sha256 = Some(sha256.to_owned());
     }
@@ -178,7 +184,7 @@ fn stored_index(
             Some(index)
         }
         Err(e) => {
-            tracing::warn!(source = url, error = %e, "stored CRL no longer verifies");
+            tracing::warn!(source = url, error = e.message.as_str(), "stored CRL no longer verifies");
             None
         }
     }
@@ -219,9 +225,9 @@ pub fn obtain_remote(
     }
     let certs: Arc<Vec<CaCert>> = Arc::new(all.iter().map(|c| c.cert.clone()).collect());
     let verifier: crlbatch_fetch::Verifier<RevocationIndex> = Arc::new(move |tag, url, path, sha| {
-        let ca = certs.get(tag).ok_or_else(|| "no CA for this source".to_owned())?;
+        let ca = certs.get(tag).ok_or_else(|| Refusal::from("no CA for this source".to_owned()))?;
         let index = verify_file(ca, url, path, sha, at, limits, FreshnessPolicy::Require)?;
-        let c = index.meta().crls.first().ok_or_else(|| "no CRL in the index".to_owned())?;
+        let c = index.meta().crls.first().ok_or_else(|| Refusal::from("no CRL in the index".to_owned()))?;
         Ok(Verified {
             crl_number: c.crl_number.clone(),
             this_update: c.this_update,

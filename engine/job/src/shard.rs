@@ -165,15 +165,18 @@ pub(crate) fn run_shard(job: &Job, opts: &RunOptions, shard: Shard) -> Result<Ru
     progress.set_step(Step::Check);
     let t1 = Instant::now();
     let dir = shards_dir(out, &plan.run_date, shard.count);
-    let stale_prefix = format!(".staging-{}-", shard.index);
-    if let Ok(entries) = std::fs::read_dir(&dir) {
+    // Staging sits outside the plan's folder (a commit removes that folder
+    // whole); leftovers of this shard index's crashed runs are removed.
+    let staging_root = out.join(".shards").join(".staging");
+    let stale_prefix = format!("{}-of-{}-{}-", plan.run_date, shard.count, shard.index);
+    if let Ok(entries) = std::fs::read_dir(&staging_root) {
         for e in entries.flatten() {
             if e.file_name().to_string_lossy().starts_with(&stale_prefix) {
                 let _ = std::fs::remove_dir_all(e.path());
             }
         }
     }
-    let staging = dir.join(format!("{stale_prefix}{}", make_run_id(started)));
+    let staging = staging_root.join(format!("{stale_prefix}{}", make_run_id(started)));
     atomic::create_dir_all(&staging)?;
     let cfg = CheckConfig {
         records: job.records.clone(),
@@ -225,7 +228,12 @@ pub(crate) fn run_shard(job: &Job, opts: &RunOptions, shard: Shard) -> Result<Ru
     manifest.finished_at = Timestamp::now();
     write_json(&staging.join("_shard.json"), &manifest)?;
     let shard_dir = dir.join(format!("shard-{}", shard.index));
-    atomic::replace_dir(&staging, &shard_dir)?;
+    {
+        // Under the run lock: a commit reads and links the shard outputs
+        // under it, so it never sees one swapped halfway.
+        let _run_lock = state.lock(&job.name, "run.lock", Some(LOCK_WAIT))?;
+        atomic::replace_dir(&staging, &shard_dir)?;
+    }
     tracing::info!(
         run_id = plan.plan_id.as_str(),
         shard = %shard,
@@ -295,8 +303,21 @@ fn commit_inner(
             Ok(None)
         };
     };
+    // A run published since the plan was made (a whole run, or another
+    // plan's commit): these shards' "previous run" and evaluation are out of
+    // date. The plan is dropped, so the next shard makes a new one.
+    if latest_run(out) != plan.previous_run {
+        let _ = std::fs::remove_file(dir.join("plan.json"));
+        return Err(JobError::Incomplete(format!(
+            "job {}: run_date {date}: another run was published since the shards' plan {} was made; run every \
+             shard again",
+            job.name, plan.plan_id
+        )));
+    }
     let mut shards: Vec<(PathBuf, Manifest)> = Vec::new();
     let mut missing = Vec::new();
+    // Shards that finished under another plan (an earlier attempt).
+    let mut other_plan = 0u32;
     for i in 0..count {
         let d = dir.join(format!("shard-{i}"));
         let m = read_json::<Manifest>(&d.join("_shard.json"))?;
@@ -304,8 +325,23 @@ fn commit_inner(
             Some(m) if m.shard.as_ref().is_some_and(|s| s.plan_id == plan.plan_id && s.index == i) => {
                 shards.push((d, m))
             }
-            _ => missing.push(i.to_string()),
+            Some(_) => {
+                other_plan += 1;
+                missing.push(i.to_string());
+            }
+            None => missing.push(i.to_string()),
         }
+    }
+    if !missing.is_empty() && other_plan == u32::try_from(missing.len()).unwrap_or(u32::MAX) {
+        // Every shard has finished, but not all under this plan: nothing
+        // will complete it by waiting. Say so (75) rather than end quietly.
+        return Err(JobError::Incomplete(format!(
+            "job {}: run_date {date}: shard(s) {} of {count} finished under another plan than {}; run every shard \
+             again",
+            job.name,
+            missing.join(", "),
+            plan.plan_id
+        )));
     }
     if !missing.is_empty() {
         if explicit {
@@ -327,6 +363,8 @@ fn commit_inner(
         .filter_map(|(_, m)| m.shard.as_ref().map(|s| s.index.to_string()))
         .collect();
     if !differ.is_empty() {
+        // The next attempt starts from a new plan (a new evaluation time).
+        let _ = std::fs::remove_file(dir.join("plan.json"));
         return Err(JobError::Incomplete(format!(
             "job {}: run_date {date}: shard(s) {} saw other CRLs or inputs than shard 0; run every shard again",
             job.name,
@@ -422,7 +460,8 @@ fn commit_inner(
     manifest.shard = None;
     manifest.shards = Some(runs);
     let manifest_path = finish(job, state, &manifest, &summary, &flagged)?;
-    // The shard outputs are merged: remove them (and older runs' leftovers).
+    // The shard outputs are merged: remove them and the plan (staging
+    // folders live elsewhere).
     let _ = std::fs::remove_dir_all(&dir);
     if let Some(parent) = dir.parent() {
         let _ = std::fs::remove_dir(parent);

@@ -58,6 +58,31 @@ pub fn run(a: ScheduleArgs) -> CliResult {
         let (job, schedule) = load(p)?;
         jobs.push((p.clone(), job, schedule));
     }
+    // Environment overrides apply to every job loaded: with several jobs
+    // they would share one output folder (or input) and overwrite each
+    // other's runs. So do two jobs whose output folders are the same.
+    if jobs.len() > 1 {
+        if let Some((p, j, _)) = jobs.iter().find(|(_, j, _)| !j.overridden.is_empty()) {
+            return Err(CliError::new(
+                CONFIG,
+                format!(
+                    "{}: {} set in the environment would apply to all {} jobs: run one scheduler per job, or put \
+                     the paths in the job files",
+                    p.display(),
+                    j.overridden.join(", "),
+                    jobs.len()
+                ),
+            ));
+        }
+        for (k, (p, j, _)) in jobs.iter().enumerate() {
+            if let Some((q, _, _)) = jobs.iter().skip(k + 1).find(|(_, o, _)| o.out_dir == j.out_dir) {
+                return Err(CliError::new(
+                    CONFIG,
+                    format!("{} and {}: the same output folder {}", p.display(), q.display(), j.out_dir.display()),
+                ));
+            }
+        }
+    }
     if a.dry_run {
         let from = match &a.from {
             None => Utc::now(),
