@@ -304,7 +304,11 @@ async fn capped(
     let listener = TcpListener::bind(("127.0.0.1", 0)).await.map_err(local)?;
     let addr = listener.local_addr().map_err(local)?;
     let (client, accepted) = tokio::join!(TcpStream::connect(addr), listener.accept());
-    let (client, (inner, _)) = (client.map_err(local)?, accepted.map_err(local)?);
+    let (client, (inner, peer)) = (client.map_err(local)?, accepted.map_err(local)?);
+    // Another local process could have connected first: only our own end.
+    if client.local_addr().ok() != Some(peer) {
+        return Err(AttemptError::transient("loopback relay: an unexpected local connection".into(), None));
+    }
     let cut = Arc::new(AtomicBool::new(false));
     let flag = cut.clone();
     tokio::spawn(async move {
@@ -431,7 +435,10 @@ pub(crate) async fn download(
     policy: &FetchPolicy,
 ) -> Result<Download, AttemptError> {
     let max = policy.max_body_bytes;
-    let (mut ldap, cut) = connect(target, max.saturating_add(LDAP_OVERHEAD_BYTES), policy).await?;
+    // Over TLS the records' framing counts too (well under 1/256 of it).
+    let tls_framing = if target.tls { max / 256 } else { 0 };
+    let cap = max.saturating_add(LDAP_OVERHEAD_BYTES).saturating_add(tls_framing);
+    let (mut ldap, cut) = connect(target, cap, policy).await?;
     let search = ldap
         .with_timeout(policy.read_timeout)
         .search(&target.dn, Scope::Base, "(objectClass=*)", vec![target.attribute.as_str()])
@@ -440,9 +447,9 @@ pub(crate) async fn download(
     if cut.load(Ordering::Relaxed) {
         return Err(AttemptError::rejected(
             format!(
-                "the server sent more than {} bytes: over the limit of {max} bytes (limits.max_crl_bytes) \
-                 plus {LDAP_OVERHEAD_BYTES} for the LDAP message",
-                max.saturating_add(LDAP_OVERHEAD_BYTES)
+                "the server sent more than {cap} bytes: over the limit of {max} bytes (limits.max_crl_bytes) \
+                 plus {} for the LDAP message",
+                cap - max
             ),
             None,
             None,
