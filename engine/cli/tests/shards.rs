@@ -176,12 +176,27 @@ fn commit_waits_for_every_shard() {
     let e = stderr(&o);
     assert!(e.contains("crlbatch: error: job shards-test: run_date 2026-11-26: shard(s) 1 of 2 not finished"), "{e}");
 
+    // Leftovers of plans that never committed: an abandoned one (made weeks
+    // ago) is swept by the commit, a recent one is kept.
+    let plan = |date: &str, created: &str| {
+        let d = root.join(format!("out/.shards/run_date={date}/of-3"));
+        std::fs::create_dir_all(d.join("shard-0")).unwrap();
+        let p = serde_json::json!({"plan_id": "x", "at": created, "run_date": date, "count": 3,
+            "created_at": created, "previous_run": null});
+        std::fs::write(d.join("plan.json"), p.to_string()).unwrap();
+        d
+    };
+    let abandoned = plan("2026-10-01", "2026-10-01T00:00:00Z");
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let recent = plan("2026-11-20", &now);
     // The last shard commits.
     let o = run(&["run", &sharded, "--at", AT, "--shard", "1/2"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let m = manifest(&root, "out");
     assert_eq!(m["counts"]["records"], 30000);
     assert_eq!(m["shards"].as_array().unwrap().len(), 2);
+    assert!(!abandoned.exists() && !abandoned.parent().unwrap().exists(), "abandoned plan swept");
+    assert!(recent.join("plan.json").exists(), "a recent plan is kept");
 
     // Nothing left to commit.
     let o = run(&["commit", &sharded, "--shards", "2"]);

@@ -47,6 +47,9 @@ use crate::state::{read_keys, write_keys, State};
 pub const LOCK_WAIT: Duration = Duration::from_secs(1800);
 /// A plan older than this (wall clock) is replaced by the next shard.
 pub const PLAN_MAX_AGE_SECS: i64 = 3600;
+/// Shard outputs of a plan this old that never committed are removed by the
+/// next commit.
+pub const ABANDONED_AFTER_SECS: i64 = 7 * 86_400;
 
 /// What the shards of one run share.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -466,9 +469,48 @@ fn commit_inner(
     if let Some(parent) = dir.parent() {
         let _ = std::fs::remove_dir(parent);
     }
+    sweep(out, Timestamp::now());
     tracing::info!(run_id = manifest.run_id.as_str(), shards = count, "shards committed");
     log_finished(&manifest);
     Ok(Some(RunReport { manifest, out_dir: out.clone(), manifest_path }))
+}
+
+/// Remove what plans that never committed left behind (their plan made
+/// over [`ABANDONED_AFTER_SECS`] ago), and staging folders as old. Called
+/// under the run lock, after a commit.
+fn sweep(out: &Path, now: Timestamp) {
+    let root = out.join(".shards");
+    let old = |created: Timestamp| now.0.saturating_sub(created.0) > ABANDONED_AFTER_SECS;
+    let Ok(dates) = std::fs::read_dir(&root) else { return };
+    for date in dates.flatten() {
+        if !date.file_name().to_string_lossy().starts_with("run_date=") {
+            continue;
+        }
+        let Ok(counts) = std::fs::read_dir(date.path()) else { continue };
+        for of in counts.flatten() {
+            let plan = read_json::<Plan>(&of.path().join("plan.json")).ok().flatten();
+            // A folder without a readable plan is judged by its age on disk.
+            let created = plan.map(|p| p.created_at).or_else(|| modified(&of.path()));
+            if created.is_some_and(old) {
+                tracing::info!(folder = %of.path().display(), "removing the shard outputs of an abandoned plan");
+                let _ = std::fs::remove_dir_all(of.path());
+            }
+        }
+        let _ = std::fs::remove_dir(date.path());
+    }
+    if let Ok(staged) = std::fs::read_dir(root.join(".staging")) {
+        for e in staged.flatten() {
+            if modified(&e.path()).is_some_and(old) {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+    }
+}
+
+fn modified(p: &Path) -> Option<Timestamp> {
+    let t = std::fs::metadata(p).ok()?.modified().ok()?;
+    let secs = t.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
+    Some(Timestamp(i64::try_from(secs).ok()?))
 }
 
 /// The latest `run_date=` folder holding shards of `count`.
