@@ -64,6 +64,9 @@ pub struct InputFile {
     pub file: String,
     pub rows: u64,
     pub row_groups: usize,
+    /// File size in bytes (shards compare it to know they read the same input).
+    #[serde(default)]
+    pub bytes: u64,
 }
 
 /// Counts for the summary table: (role, issuer kid hex, status, reason).
@@ -1024,7 +1027,7 @@ pub fn check(
     let mut total = CheckOutput {
         inputs: files
             .iter()
-            .map(|f| InputFile { file: f.name.clone(), rows: f.rows, row_groups: f.row_groups })
+            .map(|f| InputFile { file: f.name.clone(), rows: f.rows, row_groups: f.row_groups, bytes: f.bytes })
             .collect(),
         rows_read,
         ..Default::default()

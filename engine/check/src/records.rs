@@ -39,6 +39,8 @@ pub struct RecordsFile {
     pub positions: [Option<usize>; 10],
     pub rows: u64,
     pub row_groups: usize,
+    /// Size of the file when opened.
+    pub bytes: u64,
 }
 
 /// List the Parquet files of a records path (a file, or a folder searched
@@ -95,6 +97,7 @@ pub const DEFAULT_MAX_ROW_GROUP_BYTES: u64 = 1 << 30;
 pub fn open(path: &Path, root: &Path, spec: &TableSchema, max_row_group_bytes: u64) -> Result<RecordsFile, CheckError> {
     let p = path.display().to_string();
     let file = File::open(path).map_err(|e| CheckError::Unreadable { path: p.clone(), message: e.to_string() })?;
+    let file_bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
     let not_parquet = |message: String| CheckError::NotParquet { path: p.clone(), message };
     let metadata = crate::guard::decode(|| ArrowReaderMetadata::load(&file, ArrowReaderOptions::new()))
         .map_err(not_parquet)?
@@ -181,5 +184,14 @@ pub fn open(path: &Path, root: &Path, spec: &TableSchema, max_row_group_bytes: u
         || path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
         |r| r.display().to_string(),
     );
-    Ok(RecordsFile { path: path.to_owned(), name, metadata, projection, positions, rows, row_groups })
+    Ok(RecordsFile {
+        path: path.to_owned(),
+        name,
+        metadata,
+        projection,
+        positions,
+        rows,
+        row_groups,
+        bytes: file_bytes,
+    })
 }

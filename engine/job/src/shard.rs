@@ -274,7 +274,7 @@ fn fingerprint(m: &Manifest) -> String {
             (i.kid.clone(), i.usable, crls)
         })
         .collect();
-    let inputs: Vec<_> = m.input.files.iter().map(|f| (f.file.clone(), f.rows, f.row_groups)).collect();
+    let inputs: Vec<_> = m.input.files.iter().map(|f| (f.file.clone(), f.rows, f.row_groups, f.bytes)).collect();
     serde_json::to_string(&(issuers, inputs, m.evaluation_time)).unwrap_or_default()
 }
 
