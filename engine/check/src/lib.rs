@@ -22,6 +22,6 @@ pub use engine::{
 pub use error::CheckError;
 pub use issuers::{parse_kid, Issuer, IssuerState, Issuers, MissingPartition, Partition, Partitions};
 pub use keyhash::{KeyHasher, KeySet};
-pub use records::{RecordsFile, COLUMNS, DEFAULT_MAX_ROW_GROUP_BYTES};
+pub use records::{list_files, RecordsFile, COLUMNS, DEFAULT_MAX_ROW_GROUP_BYTES};
 pub use shard::{Shard, MAX_SHARDS};
 pub use verdict::{judge_part, judge_with, CertStatus, PartRes, SerialKey, Verdict};

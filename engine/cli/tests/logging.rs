@@ -39,6 +39,18 @@ fn bin() -> Command {
     c
 }
 
+/// Run a shell command line on a pseudo-terminal (util-linux `script`);
+/// its output (stdout and stderr) comes back on stdout.
+fn on_terminal(cmd: &str) -> Output {
+    Command::new("script")
+        .args(["-qefc", cmd, "/dev/null"])
+        .env_remove("CRLBATCH_LOG_FORMAT")
+        .env_remove("CRLBATCH_PROGRESS")
+        .env("TERM", "xterm")
+        .output()
+        .unwrap()
+}
+
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
@@ -127,13 +139,7 @@ fn text_and_progress_bars_on_a_terminal() {
     let cmd = format!("{} run {} --at {AT}", env!("CARGO_BIN_EXE_crlbatch"), job.display());
     // util-linux script: the command runs on a pseudo-terminal; its output
     // (stdout and stderr) is copied to ours.
-    let o = Command::new("script")
-        .args(["-qefc", &cmd, "/dev/null"])
-        .env_remove("CRLBATCH_LOG_FORMAT")
-        .env_remove("CRLBATCH_PROGRESS")
-        .env("TERM", "xterm")
-        .output()
-        .unwrap();
+    let o = on_terminal(&cmd);
     let out = String::from_utf8_lossy(&o.stdout).into_owned();
     assert_eq!(o.status.code(), Some(0), "{out}");
     assert!(out.contains("crlbatch: run started run_id="), "{out}");
@@ -143,12 +149,7 @@ fn text_and_progress_bars_on_a_terminal() {
     assert!(out.contains("records") && out.contains("done"), "{out}");
     assert!(out.contains("10,000/10,000") || out.contains("10000/10000"), "{out}");
     // --progress never: no bars, still text.
-    let o = Command::new("script")
-        .args(["-qefc", &format!("{cmd} --progress never"), "/dev/null"])
-        .env_remove("CRLBATCH_LOG_FORMAT")
-        .env("TERM", "xterm")
-        .output()
-        .unwrap();
+    let o = on_terminal(&format!("{cmd} --progress never"));
     let out = String::from_utf8_lossy(&o.stdout).into_owned();
     assert_eq!(o.status.code(), Some(0), "{out}");
     assert!(out.contains("crlbatch: run finished") && !out.contains("done"), "{out}");
@@ -170,13 +171,7 @@ fn fetch_bar_on_a_terminal_for_remote_sources() {
     let job = d.path().join("job.toml");
     std::fs::write(&job, text).unwrap();
     let cmd = format!("{} run {} --at {AT}", env!("CARGO_BIN_EXE_crlbatch"), job.display());
-    let o = Command::new("script")
-        .args(["-qefc", &cmd, "/dev/null"])
-        .env_remove("CRLBATCH_LOG_FORMAT")
-        .env_remove("CRLBATCH_PROGRESS")
-        .env("TERM", "xterm")
-        .output()
-        .unwrap();
+    let o = on_terminal(&cmd);
     let _ = server.kill();
     let _ = server.wait();
     let out = String::from_utf8_lossy(&o.stdout).into_owned();

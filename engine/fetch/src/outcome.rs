@@ -48,6 +48,17 @@ pub enum Serving {
     None,
 }
 
+impl Serving {
+    /// Its name in the manifest and the logs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Serving::New => "new",
+            Serving::Stored => "stored",
+            Serving::None => "none",
+        }
+    }
+}
+
 /// One source's fetch, as recorded in the manifest.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FetchRecord {
@@ -70,51 +81,6 @@ pub struct FetchRecord {
     pub sha256: Option<String>,
     /// Why it failed or was refused (one line).
     pub error: Option<String>,
-}
-
-impl FetchRecord {
-    /// The record as one logfmt line (`fetch source=... outcome=...`); no
-    /// personal data is involved.
-    pub fn log_line(&self) -> String {
-        let mut s = format!(
-            "fetch source={} outcome={} attempts={} seconds={:.3}",
-            quote(&self.source),
-            self.outcome.name(),
-            self.attempts,
-            self.seconds
-        );
-        if let Some(st) = self.http_status {
-            s.push_str(&format!(" status={st}"));
-        }
-        if let Some(b) = self.bytes {
-            s.push_str(&format!(" bytes={b}"));
-        }
-        if let Some(n) = &self.crl_number {
-            s.push_str(&format!(" crl_number={n}"));
-        }
-        if let Some(t) = self.this_update {
-            s.push_str(&format!(" this_update={t}"));
-        }
-        s.push_str(&format!(
-            " serving={}",
-            serde_json::to_value(self.serving).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
-        ));
-        if let Some(e) = &self.etag {
-            s.push_str(&format!(" etag={}", quote(e)));
-        }
-        if let Some(e) = &self.error {
-            s.push_str(&format!(" transient={} error={}", self.transient, quote(e)));
-        }
-        s
-    }
-}
-
-fn quote(s: &str) -> String {
-    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_graphic() && b != b'"' && b != b'=') {
-        s.to_owned()
-    } else {
-        format!("{s:?}")
-    }
 }
 
 /// Why the caller's verification refused a received CRL. `retry_later`: a
@@ -141,4 +107,19 @@ pub struct Verified<T> {
     pub next_update: Option<Timestamp>,
     /// The caller's product of verification (for example its index).
     pub payload: T,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_the_manifest_names() {
+        for o in [Outcome::Updated, Outcome::NotModified, Outcome::NotUpdatedYet, Outcome::Failed, Outcome::Rejected] {
+            assert_eq!(serde_json::to_value(o).ok(), Some(serde_json::Value::from(o.name())));
+        }
+        for v in [Serving::New, Serving::Stored, Serving::None] {
+            assert_eq!(serde_json::to_value(v).ok(), Some(serde_json::Value::from(v.name())));
+        }
+    }
 }

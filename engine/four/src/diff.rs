@@ -43,14 +43,8 @@ impl Revocations {
     /// Load every `*.crlidx` of a folder (a job's `_state/`, or `crlbatch index` output).
     pub fn load_dir(dir: &Path) -> Result<Self, FourError> {
         let mut r = Self::new();
-        let entries = std::fs::read_dir(dir)
+        let files = crlbatch_index::index_files(dir)
             .map_err(|e| FourError::Missing { path: dir.display().to_string(), message: e.to_string() })?;
-        let mut files: Vec<std::path::PathBuf> = entries
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|x| x == "crlidx"))
-            .collect();
-        files.sort();
         if files.is_empty() {
             return Err(FourError::Missing {
                 path: dir.display().to_string(),

@@ -33,39 +33,16 @@ pub struct Reject {
 }
 
 /// List the Parquet files of a path (a file, or a folder searched
-/// recursively, skipping names that start with `.` or `_`), sorted.
+/// recursively, skipping names that start with `.` or `_`), sorted: the
+/// records input's rule (`crlbatch_check::list_files`).
 pub fn list_files(root: &Path) -> Result<Vec<PathBuf>, FourError> {
-    let unreadable =
-        |p: &Path, e: std::io::Error| FourError::Input { path: p.display().to_string(), message: e.to_string() };
-    let meta = std::fs::metadata(root).map_err(|e| unreadable(root, e))?;
-    if meta.is_file() {
-        return Ok(vec![root.to_owned()]);
-    }
-    let mut out = Vec::new();
-    let mut stack = vec![root.to_owned()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).map_err(|e| unreadable(&dir, e))? {
-            let entry = entry.map_err(|e| unreadable(&dir, e))?;
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if name.starts_with('.') || name.starts_with('_') {
-                continue;
-            }
-            let p = entry.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if name.ends_with(".parquet") {
-                out.push(p);
-            }
+    crlbatch_check::list_files(root).map_err(|e| match e {
+        crlbatch_check::CheckError::Unreadable { path, message } => FourError::Input { path, message },
+        crlbatch_check::CheckError::NoInput { path } => {
+            FourError::Input { path, message: "no Parquet files (*.parquet)".into() }
         }
-    }
-    out.sort();
-    if out.is_empty() {
-        return Err(FourError::Input {
-            path: root.display().to_string(),
-            message: "no Parquet files (*.parquet)".into(),
-        });
-    }
-    Ok(out)
+        other => FourError::Input { path: root.display().to_string(), message: other.to_string() },
+    })
 }
 
 fn rel_name(path: &Path, root: &Path) -> String {

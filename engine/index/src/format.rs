@@ -52,6 +52,17 @@ pub fn index_file_name(kid: &str) -> String {
     format!("{kid}.crlidx")
 }
 
+/// The index files (`*.crlidx`) of a folder, sorted (none: empty).
+pub fn index_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "crlidx"))
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
 fn io_err(path: &Path, e: &std::io::Error) -> IndexError {
     IndexError::Io { path: path.display().to_string(), message: e.to_string() }
 }

@@ -23,7 +23,7 @@ pub use admit::{admit, completeness, index_crls, index_crls_with, FreshnessPolic
 pub use builder::IndexBuilder;
 pub use diff::{diff, IndexDiff};
 pub use error::IndexError;
-pub use format::{index_file_name, MAGIC, MAX_INDEX_BYTES};
+pub use format::{index_file_name, index_files, MAGIC, MAX_INDEX_BYTES};
 pub use index::{LongRecord, Revocation, RevocationIndex};
 pub use merge::merge;
 pub use meta::{CrlMeta, IdpMeta, IndexMeta, FORMAT_NAME, FORMAT_VERSION};

@@ -64,6 +64,18 @@ pub struct Counts {
     pub emitted: u64,
 }
 
+impl std::ops::AddAssign<&Counts> for Counts {
+    fn add_assign(&mut self, c: &Counts) {
+        self.records += c.records;
+        self.checked += c.checked;
+        self.attention += c.attention;
+        self.new_since_previous_run += c.new_since_previous_run;
+        self.rejected += c.rejected;
+        self.basic_four_changed += c.basic_four_changed;
+        self.emitted += c.emitted;
+    }
+}
+
 /// Seconds per step.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Timings {

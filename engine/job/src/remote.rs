@@ -272,36 +272,32 @@ pub fn obtain_remote(
 
 /// One structured event per source (fields as in the manifest's `fetch`).
 fn log_fetch(r: &FetchRecord) {
-    let serving = serde_json::to_value(r.serving).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
     let this_update = r.this_update.map(|t| t.to_string());
-    let fields = |level: tracing::Level| {
-        // One macro per level: tracing needs the level at compile time.
-        macro_rules! ev {
-            ($lvl:ident) => {
-                tracing::$lvl!(
-                    source = r.source.as_str(),
-                    outcome = r.outcome.name(),
-                    attempts = r.attempts,
-                    seconds = r.seconds,
-                    status = r.http_status,
-                    bytes = r.bytes,
-                    crl_number = r.crl_number.as_deref(),
-                    this_update = this_update.as_deref(),
-                    serving = serving.as_str(),
-                    etag = r.etag.as_deref(),
-                    transient = r.error.as_ref().map(|_| r.transient),
-                    error = r.error.as_deref(),
-                    "fetch"
-                )
-            };
-        }
-        if level == tracing::Level::WARN {
-            ev!(warn)
-        } else {
-            ev!(info)
-        }
-    };
-    fields(if r.error.is_some() { tracing::Level::WARN } else { tracing::Level::INFO });
+    // One macro per level: tracing needs the level at compile time.
+    macro_rules! ev {
+        ($lvl:ident) => {
+            tracing::$lvl!(
+                source = r.source.as_str(),
+                outcome = r.outcome.name(),
+                attempts = r.attempts,
+                seconds = r.seconds,
+                status = r.http_status,
+                bytes = r.bytes,
+                crl_number = r.crl_number.as_deref(),
+                this_update = this_update.as_deref(),
+                serving = r.serving.name(),
+                etag = r.etag.as_deref(),
+                transient = r.error.as_ref().map(|_| r.transient),
+                error = r.error.as_deref(),
+                "fetch"
+            )
+        };
+    }
+    if r.error.is_some() {
+        ev!(warn)
+    } else {
+        ev!(info)
+    }
 }
 
 /// The distribution point a source without a CRL covers, when its URL

@@ -15,11 +15,11 @@
 //! With a shard (`--shard I/N`) the run checks only its share and publishes a
 //! shard output instead (see `shard`).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
-use crlbatch_check::{CheckConfig, CheckOutput, Emit, Shard};
+use crlbatch_check::{CheckConfig, CheckOutput, Emit, Issuers, KeySet, RecordsFile, Shard};
 use crlbatch_crl::Timestamp;
 use crlbatch_write::atomic;
 
@@ -150,23 +150,8 @@ fn run_whole(job: &Job, opts: &RunOptions) -> Result<RunReport, JobError> {
     // 2. Check.
     progress.set_step(Step::Check);
     let t1 = Instant::now();
-    let cfg = CheckConfig {
-        records: job.records.clone(),
-        at: opts.at,
-        emit: opts.emit.unwrap_or(job.emit),
-        run_id: run_id.clone(),
-        threads: job.threads,
-        shard: None,
-        progress: Some(progress.rows_done.clone()),
-    };
-    let results = crlbatch_check::check(
-        &cfg,
-        &files,
-        &crls.issuers,
-        &previous,
-        &staging.join("results"),
-        &staging.join("rejects"),
-    )?;
+    let cfg = check_config(job, opts, opts.at, &run_id, None);
+    let results = check_into(&cfg, &files, &crls.issuers, &previous, &staging)?;
     let summary_files = write_summary(&staging.join("summary"), &results.summary, &run_id)?;
     let four = match (&job.four, &four_key) {
         (Some(step), Some(key)) => Some(crate::four::run_step(step, key, &crls.issuers, opts.at, &staging, &run_id)?),
@@ -213,6 +198,36 @@ pub(crate) fn log_overrides(job: &Job) {
     for var in &job.overridden {
         tracing::info!(variable = *var, "job setting overridden by the environment");
     }
+}
+
+/// How step 2 checks the records of `job`: all of them, or a shard's share.
+pub(crate) fn check_config(
+    job: &Job,
+    opts: &RunOptions,
+    at: Timestamp,
+    run_id: &str,
+    shard: Option<Shard>,
+) -> CheckConfig {
+    CheckConfig {
+        records: job.records.clone(),
+        at,
+        emit: opts.emit.unwrap_or(job.emit),
+        run_id: run_id.to_owned(),
+        threads: job.threads,
+        shard,
+        progress: Some(opts.progress.rows_done.clone()),
+    }
+}
+
+/// Step 2: check into `staging/results` and `staging/rejects`.
+pub(crate) fn check_into(
+    cfg: &CheckConfig,
+    files: &[RecordsFile],
+    issuers: &Issuers,
+    previous: &KeySet,
+    staging: &Path,
+) -> Result<CheckOutput, JobError> {
+    Ok(crlbatch_check::check(cfg, files, issuers, previous, &staging.join("results"), &staging.join("rejects"))?)
 }
 
 /// What a run's (or a shard's) manifest is made of.

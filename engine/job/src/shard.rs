@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use crlbatch_check::{CertStatus, CheckConfig, Shard, SummaryKey};
+use crlbatch_check::{CertStatus, Shard, SummaryKey};
 use crlbatch_crl::{Reason, Timestamp};
 use crlbatch_write::{atomic, PartFile};
 
@@ -39,7 +39,8 @@ use crate::manifest::{Counts, Manifest, Outputs, ShardInfo, ShardRun, SummaryCou
 use crate::progress::Step;
 use crate::publish::{clean_staging, dataset_report, finish, publish_datasets, summary_counts, write_summary};
 use crate::run::{
-    build_manifest, log_finished, make_run_id, run_date, status_word, ManifestParts, RunOptions, RunReport,
+    build_manifest, check_config, check_into, log_finished, make_run_id, run_date, status_word, ManifestParts,
+    RunOptions, RunReport,
 };
 use crate::state::{read_keys, write_keys, State};
 
@@ -181,23 +182,8 @@ pub(crate) fn run_shard(job: &Job, opts: &RunOptions, shard: Shard) -> Result<Ru
     }
     let staging = staging_root.join(format!("{stale_prefix}{}", make_run_id(started)));
     atomic::create_dir_all(&staging)?;
-    let cfg = CheckConfig {
-        records: job.records.clone(),
-        at: plan.at,
-        emit: opts.emit.unwrap_or(job.emit),
-        run_id: plan.plan_id.clone(),
-        threads: job.threads,
-        shard: Some(shard),
-        progress: Some(progress.rows_done.clone()),
-    };
-    let results = crlbatch_check::check(
-        &cfg,
-        &files,
-        &crls.issuers,
-        &previous,
-        &staging.join("results"),
-        &staging.join("rejects"),
-    )?;
+    let cfg = check_config(job, opts, plan.at, &plan.plan_id, Some(shard));
+    let results = check_into(&cfg, &files, &crls.issuers, &previous, &staging)?;
     let t_check = t1.elapsed().as_secs_f64();
 
     // 3. Publish the shard output (one atomic exchange).
@@ -420,14 +406,7 @@ fn commit_inner(
             });
         }
         flagged.extend(read_keys(&d.join("flagged.keys"))?);
-        let c = &m.counts;
-        counts.records += c.records;
-        counts.checked += c.checked;
-        counts.attention += c.attention;
-        counts.new_since_previous_run += c.new_since_previous_run;
-        counts.rejected += c.rejected;
-        counts.basic_four_changed += c.basic_four_changed;
-        counts.emitted += c.emitted;
+        counts += &m.counts;
         worst = worst.max(m.exit_code);
         t_crls = t_crls.max(m.timings.crls);
         t_check = t_check.max(m.timings.check);

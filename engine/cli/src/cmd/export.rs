@@ -19,13 +19,8 @@ fn werr(e: crlbatch_write::WriteError) -> CliError {
 }
 
 pub fn run(a: ExportArgs) -> CliResult {
-    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(&a.index)
-        .map_err(|e| CliError::new(exit::NOINPUT, format!("{}: {e}", a.index.display())))?
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "crlidx"))
-        .collect();
-    files.sort();
+    let files = crlbatch_index::index_files(&a.index)
+        .map_err(|e| CliError::new(exit::NOINPUT, format!("{}: {e}", a.index.display())))?;
     if files.is_empty() {
         return Err(CliError::new(exit::NOINPUT, format!("{}: no index (*.crlidx) in this folder", a.index.display())));
     }

@@ -79,14 +79,8 @@ fn load_from_dir(dir: &Path, issuer: Option<&str>) -> CliResult<RevocationIndex>
         let kid = kid.to_ascii_lowercase().replace(':', "");
         return Ok(RevocationIndex::load(&dir.join(crlbatch_index::index_file_name(&kid)))?);
     }
-    let entries =
-        std::fs::read_dir(dir).map_err(|e| CliError::new(exit::NOINPUT, format!("{}: {e}", dir.display())))?;
-    let mut files: Vec<std::path::PathBuf> = entries
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "crlidx"))
-        .collect();
-    files.sort();
+    let files = crlbatch_index::index_files(dir)
+        .map_err(|e| CliError::new(exit::NOINPUT, format!("{}: {e}", dir.display())))?;
     match files.as_slice() {
         [] => Err(CliError::new(exit::NOINPUT, format!("{}: no index (*.crlidx) in this folder", dir.display()))),
         [one] => Ok(RevocationIndex::load(one)?),
