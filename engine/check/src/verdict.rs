@@ -138,6 +138,27 @@ impl SerialKey {
     }
 }
 
+/// The verdict against a fresh, verified, complete CRL: listed or not.
+#[inline]
+fn against_fresh_crl(found: Option<Revocation>, expired: bool) -> Verdict {
+    match found {
+        Some(r) => Verdict { status: CertStatus::Revoked, revocation: Some(r), why: None },
+        None if expired => Verdict { status: CertStatus::Expired, revocation: None, why: None },
+        None => Verdict { status: CertStatus::Good, revocation: None, why: None },
+    }
+}
+
+/// The verdict without a usable CRL: `unknown` with why (an expired
+/// certificate is `expired` whatever its CRL).
+#[inline]
+fn without_crl(why: UnknownWhy, expired: bool) -> Verdict {
+    if expired {
+        Verdict { status: CertStatus::Expired, revocation: None, why: None }
+    } else {
+        Verdict { status: CertStatus::Unknown, revocation: None, why: Some(why) }
+    }
+}
+
 /// Judge one certificate. `slot` is the issuer's slot (`None`: not
 /// configured); times are microseconds since the epoch; the lookup in the
 /// issuer's index is left to `find` (the bulk check locates a whole batch
@@ -152,23 +173,13 @@ pub fn judge_with(
 ) -> Verdict {
     // RFC 5280 §4.1.2.5: the validity period includes notAfter.
     let expired = not_after.is_some_and(|na| at_micros > na);
-    let unknown = |why| {
-        if expired {
-            Verdict { status: CertStatus::Expired, revocation: None, why: None }
-        } else {
-            Verdict { status: CertStatus::Unknown, revocation: None, why: Some(why) }
-        }
-    };
+    let unknown = |why| without_crl(why, expired);
     let Some(s) = slot else { return unknown(UnknownWhy::UnknownIssuer) };
     let Some(issuer) = issuers.get(s) else { return unknown(UnknownWhy::UnknownIssuer) };
     match &issuer.state {
         IssuerState::Unusable(_) => unknown(UnknownWhy::Issuer(s)),
         IssuerState::Ready { usable: Err(_), .. } => unknown(UnknownWhy::Issuer(s)),
-        IssuerState::Ready { index, usable: Ok(()), .. } => match find(index) {
-            Some(r) => Verdict { status: CertStatus::Revoked, revocation: Some(r), why: None },
-            None if expired => Verdict { status: CertStatus::Expired, revocation: None, why: None },
-            None => Verdict { status: CertStatus::Good, revocation: None, why: None },
-        },
+        IssuerState::Ready { index, usable: Ok(()), .. } => against_fresh_crl(find(index), expired),
     }
 }
 
@@ -185,20 +196,10 @@ pub fn judge_part(
     found: Option<Revocation>,
 ) -> Verdict {
     let expired = not_after.is_some_and(|na| at_micros > na);
-    let unknown = |why| {
-        if expired {
-            Verdict { status: CertStatus::Expired, revocation: None, why: None }
-        } else {
-            Verdict { status: CertStatus::Unknown, revocation: None, why: Some(why) }
-        }
-    };
+    let unknown = |why| without_crl(why, expired);
     match (part, slot) {
         (PartRes::Issuer, _) | (_, None) => judge_with(issuers, slot, not_after, at_micros, |_| found),
-        (PartRes::Fresh, Some(_)) => match found {
-            Some(r) => Verdict { status: CertStatus::Revoked, revocation: Some(r), why: None },
-            None if expired => Verdict { status: CertStatus::Expired, revocation: None, why: None },
-            None => Verdict { status: CertStatus::Good, revocation: None, why: None },
-        },
+        (PartRes::Fresh, Some(_)) => against_fresh_crl(found, expired),
         (PartRes::Stale(p), Some(s)) => unknown(UnknownWhy::Partition(s, p)),
         (PartRes::Uncovered, Some(s)) => unknown(UnknownWhy::Uncovered(s)),
     }
