@@ -4,7 +4,7 @@
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Int16Type, Int32Type, Int64Type, Int8Type, UInt16Type, UInt32Type, UInt64Type, UInt8Type};
-use arrow_array::{Array, ArrayRef, GenericStringArray, StringViewArray, TimestampMicrosecondArray};
+use arrow_array::{Array, ArrayRef, GenericStringArray, Int32Array, StringViewArray, TimestampMicrosecondArray};
 use arrow_array::{TimestampMillisecondArray, TimestampNanosecondArray, TimestampSecondArray};
 use arrow_schema::{DataType, TimeUnit};
 
@@ -15,7 +15,7 @@ pub enum StrCol<'a> {
     View(&'a StringViewArray),
     /// Dictionary: key per row (or `None` for null), values decoded once.
     Dict {
-        keys: Vec<Option<usize>>,
+        keys: DictKeys<'a>,
         values: Box<StrCol<'a>>,
     },
     Absent,
@@ -33,13 +33,17 @@ impl<'a> StrCol<'a> {
                     ($t:ty) => {{
                         let d = a.as_dictionary::<$t>();
                         let keys = d.keys().iter().map(|k| k.and_then(|k| usize::try_from(k).ok())).collect();
-                        StrCol::Dict { keys, values: Box::new(StrCol::new_values(d.values())) }
+                        StrCol::Dict { keys: DictKeys::Other(keys), values: Box::new(StrCol::new_values(d.values())) }
                     }};
                 }
                 match k.as_ref() {
+                    // What the records reader asks for: the keys as decoded.
+                    DataType::Int32 => {
+                        let d = a.as_dictionary::<Int32Type>();
+                        StrCol::Dict { keys: DictKeys::I32(d.keys()), values: Box::new(StrCol::new_values(d.values())) }
+                    }
                     DataType::Int8 => dict!(Int8Type),
                     DataType::Int16 => dict!(Int16Type),
-                    DataType::Int32 => dict!(Int32Type),
                     DataType::Int64 => dict!(Int64Type),
                     DataType::UInt8 => dict!(UInt8Type),
                     DataType::UInt16 => dict!(UInt16Type),
@@ -68,7 +72,7 @@ impl<'a> StrCol<'a> {
             StrCol::Utf8(a) => (i < a.len() && a.is_valid(i)).then(|| a.value(i)),
             StrCol::Large(a) => (i < a.len() && a.is_valid(i)).then(|| a.value(i)),
             StrCol::View(a) => (i < a.len() && a.is_valid(i)).then(|| a.value(i)),
-            StrCol::Dict { keys, values } => keys.get(i).copied().flatten().and_then(|k| values.get(k)),
+            StrCol::Dict { keys, values } => keys.get(i).and_then(|k| values.get(k)),
             StrCol::Absent => None,
         }
     }
@@ -78,7 +82,7 @@ impl<'a> StrCol<'a> {
     #[inline]
     pub fn dict_key(&self, i: usize) -> Option<usize> {
         match self {
-            StrCol::Dict { keys, .. } => keys.get(i).copied().flatten(),
+            StrCol::Dict { keys, .. } => keys.get(i),
             _ => None,
         }
     }
@@ -108,6 +112,34 @@ impl<'a> StrCol<'a> {
             StrCol::View(a) => a.len(),
             StrCol::Dict { keys, .. } => keys.len(),
             StrCol::Absent => 0,
+        }
+    }
+}
+
+/// The keys of a dictionary column.
+pub enum DictKeys<'a> {
+    /// `Int32` keys, read in place.
+    I32(&'a Int32Array),
+    /// Any other key type, converted once per batch.
+    Other(Vec<Option<usize>>),
+}
+
+impl DictKeys<'_> {
+    /// The key of row `i`, `None` when null.
+    #[inline]
+    fn get(&self, i: usize) -> Option<usize> {
+        match self {
+            DictKeys::I32(a) => {
+                (i < a.len() && a.is_valid(i)).then(|| a.value(i)).and_then(|k| usize::try_from(k).ok())
+            }
+            DictKeys::Other(v) => v.get(i).copied().flatten(),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            DictKeys::I32(a) => a.len(),
+            DictKeys::Other(v) => v.len(),
         }
     }
 }

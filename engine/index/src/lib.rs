@@ -27,4 +27,5 @@ pub use format::{index_file_name, index_files, MAGIC, MAX_INDEX_BYTES};
 pub use index::{LongRecord, Revocation, RevocationIndex};
 pub use merge::merge;
 pub use meta::{CrlMeta, IdpMeta, IndexMeta, FORMAT_NAME, FORMAT_VERSION};
+pub use prefetch::prefetch;
 pub use status::{count_duplicates, Status};

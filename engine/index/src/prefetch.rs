@@ -12,7 +12,7 @@
 /// Hint that `slice[index]` will be read soon (no effect out of bounds, or
 /// off x86_64).
 #[inline(always)]
-pub(crate) fn prefetch<T>(slice: &[T], index: usize) {
+pub fn prefetch<T>(slice: &[T], index: usize) {
     #[cfg(target_arch = "x86_64")]
     if let Some(p) = slice.get(index) {
         // SAFETY: SSE is in the x86_64 baseline; a prefetch neither faults

@@ -405,7 +405,7 @@ fn commit_inner(
                 timings: m.timings.clone(),
             });
         }
-        flagged.extend(read_keys(&d.join("flagged.keys"))?);
+        flagged.extend(read_keys(&d.join("flagged.keys"))?.iter());
         counts += &m.counts;
         worst = worst.max(m.exit_code);
         t_crls = t_crls.max(m.timings.crls);

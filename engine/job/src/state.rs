@@ -152,7 +152,7 @@ pub(crate) fn read_keys(p: &Path) -> Result<KeySet, JobError> {
     if body.len() as u64 != n.saturating_mul(8) {
         return Err(corrupt());
     }
-    let mut set = KeySet::with_capacity_and_hasher(body.len() / 8, Default::default());
+    let mut set = KeySet::with_capacity(body.len() / 8);
     for c in body.chunks_exact(8) {
         if let Ok(a) = <[u8; 8]>::try_from(c) {
             set.insert(u64::from_le_bytes(a));

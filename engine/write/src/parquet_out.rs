@@ -6,12 +6,12 @@
 use std::path::{Path, PathBuf};
 
 use arrow_array::RecordBatch;
-use arrow_schema::SchemaRef;
+use arrow_schema::{DataType, SchemaRef};
 use parquet::arrow::arrow_writer::ArrowWriterOptions;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::metadata::KeyValue;
-use parquet::file::properties::WriterProperties;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 
 use crate::atomic;
@@ -42,7 +42,8 @@ pub struct DatasetWriter {
     kv: Vec<KeyValue>,
     /// Distinguishes the part files of several writers into one folder.
     prefix: String,
-    /// Columns written without dictionary encoding.
+    /// Columns written without dictionary encoding (and, when strings,
+    /// without statistics).
     unique_columns: Vec<String>,
     /// Do not embed the Arrow schema: readers see the Parquet types only
     /// (dictionary-typed string columns then read back as plain strings).
@@ -108,9 +109,21 @@ impl DatasetWriter {
             .set_max_row_group_row_count(Some(MAX_ROW_GROUP_ROWS))
             .set_key_value_metadata(Some(self.kv.clone()));
         // Near-unique columns: a dictionary would be built, hashed into and
-        // then abandoned for plain encoding; skip it.
+        // then abandoned for plain encoding; skip it. Near-unique strings
+        // (identifiers, serials) in random order get no min/max statistics
+        // either: every row group would span the whole range, so they could
+        // never prune one, and comparing every value costs as much as
+        // encoding it.
         for name in &self.unique_columns {
-            b = b.set_column_dictionary_enabled(ColumnPath::from(name.as_str()), false);
+            let path = ColumnPath::from(name.as_str());
+            b = b.set_column_dictionary_enabled(path.clone(), false);
+            let string = self
+                .schema
+                .field_with_name(name)
+                .is_ok_and(|f| matches!(f.data_type(), DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View));
+            if string {
+                b = b.set_column_statistics_enabled(path, EnabledStatistics::None);
+            }
         }
         Ok(b.build())
     }
