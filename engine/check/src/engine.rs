@@ -928,6 +928,57 @@ struct KidLookup {
     cache: HashMap<String, KidHandle>,
 }
 
+/// What a worker leaves when its share is done.
+struct Finished {
+    results: Vec<PartFile>,
+    rejects: Vec<PartFile>,
+    summary: Vec<(u64, u64)>,
+    kids: Vec<String>,
+    /// Sorted, without duplicates.
+    flagged: Vec<u64>,
+    out: CheckOutput,
+}
+
+/// Merge sorted, duplicate-free lists into one (sorted, without duplicates).
+fn merge_sorted(mut parts: Vec<Vec<u64>>) -> Vec<u64> {
+    while parts.len() > 1 {
+        let mut next = Vec::with_capacity(parts.len().div_ceil(2));
+        let mut it = parts.into_iter();
+        while let Some(a) = it.next() {
+            let Some(b) = it.next() else {
+                next.push(a);
+                break;
+            };
+            let mut out = Vec::with_capacity(a.len() + b.len());
+            let (mut x, mut y) = (a.iter().peekable(), b.iter().peekable());
+            loop {
+                match (x.peek(), y.peek()) {
+                    (Some(&&p), Some(&&q)) => {
+                        out.push(p.min(q));
+                        if p <= q {
+                            x.next();
+                        }
+                        if q <= p {
+                            y.next();
+                        }
+                    }
+                    (Some(_), None) => {
+                        out.extend(x);
+                        break;
+                    }
+                    (None, _) => {
+                        out.extend(y);
+                        break;
+                    }
+                }
+            }
+            next.push(out);
+        }
+        parts = next;
+    }
+    parts.pop().unwrap_or_default()
+}
+
 /// Check every record of `files`; write results and rejects part files into
 /// `results_dir` and `rejects_dir`.
 pub fn check(
@@ -952,13 +1003,13 @@ pub fn check(
     let abort = AtomicBool::new(false);
     let at_micros = secs_to_micros(cfg.at);
 
-    let outcomes: Vec<Result<Worker<'_>, CheckError>> = std::thread::scope(|s| {
+    let outcomes: Vec<Result<Finished, CheckError>> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..workers)
             .map(|w| {
                 let (next, abort) = (&next, &abort);
                 let (units, results_schema, rejects_schema) = (&units, &results_schema, &rejects_schema);
                 let (results_spec, rejects_spec) = (&results_spec, &rejects_spec);
-                s.spawn(move || -> Result<Worker<'_>, CheckError> {
+                s.spawn(move || -> Result<Finished, CheckError> {
                     // Shards' files meet in one folder when committed: their
                     // names carry the shard.
                     let prefix = match (cfg.shard, workers) {
@@ -1016,7 +1067,22 @@ pub fn check(
                             p.fetch_add(u64::try_from(rg.num_rows()).unwrap_or(0), Ordering::Relaxed);
                         }
                     }
-                    Ok(worker)
+                    // Each worker closes its own part files (the last row
+                    // group, fsync) and sorts its own keys, while the other
+                    // may still be checking.
+                    let results = worker.results.finish()?;
+                    let rejects = worker.rejects.finish()?;
+                    let mut flagged = worker.flagged;
+                    flagged.sort_unstable();
+                    flagged.dedup();
+                    Ok(Finished {
+                        results,
+                        rejects,
+                        summary: worker.summary,
+                        kids: worker.kids,
+                        flagged,
+                        out: worker.out,
+                    })
                 })
             })
             .collect();
@@ -1044,9 +1110,10 @@ pub fn check(
     for o in outcomes {
         workers_ok.push(o?);
     }
+    let mut flagged_parts = Vec::with_capacity(workers_ok.len());
     for w in workers_ok {
-        total.results.extend(w.results.finish()?);
-        total.rejects.extend(w.rejects.finish()?);
+        total.results.extend(w.results);
+        total.rejects.extend(w.rejects);
         for (cell, &(n, b)) in w.summary.iter().enumerate() {
             if n == 0 {
                 continue;
@@ -1062,7 +1129,7 @@ pub fn check(
             e.0 += n;
             e.1 += b;
         }
-        total.flagged.extend(w.flagged);
+        flagged_parts.push(w.flagged);
         let o = w.out;
         total.rows_checked += o.rows_checked;
         total.rows_emitted += o.rows_emitted;
@@ -1074,7 +1141,19 @@ pub fn check(
     let mut s: Vec<(SummaryKey, u64, u64)> = summary.into_iter().map(|(k, (n, b))| (k, n, b)).collect();
     s.sort_by(|a, b| a.0.cmp(&b.0));
     total.summary = s;
-    total.flagged.sort_unstable();
-    total.flagged.dedup();
+    total.flagged = merge_sorted(flagged_parts);
     Ok(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::merge_sorted;
+
+    #[test]
+    fn merging_keeps_order_and_drops_duplicates() {
+        assert_eq!(merge_sorted(vec![]), Vec::<u64>::new());
+        assert_eq!(merge_sorted(vec![vec![1, 5, 9]]), vec![1, 5, 9]);
+        assert_eq!(merge_sorted(vec![vec![1, 4, 9], vec![2, 4, 10, 11]]), vec![1, 2, 4, 9, 10, 11]);
+        assert_eq!(merge_sorted(vec![vec![3], vec![], vec![1, 3, u64::MAX], vec![0, 2]]), vec![0, 1, 2, 3, u64::MAX]);
+    }
 }

@@ -79,8 +79,13 @@ impl KeySet {
 
     /// An empty set that holds `n` keys without growing.
     pub fn with_capacity(n: usize) -> Self {
-        let slots = n.saturating_mul(2).max(MIN_SLOTS).next_power_of_two();
-        Self { slots: vec![0; slots], shift: 64 - slots.trailing_zeros(), len: 0, has_zero: false }
+        let n_slots = n.saturating_mul(2).max(MIN_SLOTS).next_power_of_two();
+        // Written, not `vec![0; n]`: a calloc'd table is mapped to the
+        // shared zero page on the first probe, then copied on the first
+        // insert (two faults and a TLB shootdown across cores per page).
+        let mut slots = Vec::with_capacity(n_slots);
+        slots.resize(n_slots, 0);
+        Self { slots, shift: 64 - n_slots.trailing_zeros(), len: 0, has_zero: false }
     }
 
     pub fn len(&self) -> usize {

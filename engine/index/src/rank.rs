@@ -85,7 +85,11 @@ pub(crate) struct DenseRank {
 impl DenseRank {
     fn build(min: u64, max: u64, sorted: impl Iterator<Item = u64>) -> Self {
         let nlines = usize::try_from((max - min) / BITS_PER_LINE + 1).unwrap_or(0);
-        let mut lines = vec![0u64; nlines * LINE_WORDS];
+        // Written rather than calloc'd: bits are set by read-modify-write,
+        // which on untouched calloc pages faults twice (zero page, then
+        // copy) with a TLB shootdown across cores each time.
+        let mut lines = Vec::with_capacity(nlines * LINE_WORDS);
+        lines.resize(nlines * LINE_WORDS, 0u64);
         for s in sorted {
             let off = s - min;
             let line = usize::try_from(off / BITS_PER_LINE).unwrap_or(usize::MAX);

@@ -52,6 +52,12 @@ pub(crate) fn obtain_all(job: &Job, state: &State, at: Timestamp, progress: &Pro
                     i,
                     s.spawn(|| {
                         let r = obtain_index(ca, state, at, &parse_opts);
+                        // The lookup structures are built here, each CA on
+                        // its own thread, rather than by the first worker
+                        // to look a serial up (the others would wait).
+                        if let Ok((Some(index), _, _)) = &r {
+                            index.prepare();
+                        }
                         progress.cas_done.fetch_add(1, Ordering::Relaxed);
                         r
                     }),

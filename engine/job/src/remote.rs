@@ -406,6 +406,7 @@ fn combine(
     };
     if let Some(x) = index.as_mut() {
         x.compact();
+        x.prepare();
     }
     let (source, detail) = if let Some(d) = missing_detail {
         (if updated { IndexSource::Built } else { IndexSource::LastGood }, Some(d))
