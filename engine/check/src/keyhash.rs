@@ -83,6 +83,7 @@ impl KeySet {
         // Written, not `vec![0; n]`: a calloc'd table is mapped to the
         // shared zero page on the first probe, then copied on the first
         // insert (two faults and a TLB shootdown across cores per page).
+        #[allow(clippy::slow_vector_initialization)] // on purpose, see above
         let mut slots = Vec::with_capacity(n_slots);
         slots.resize(n_slots, 0);
         Self { slots, shift: 64 - n_slots.trailing_zeros(), len: 0, has_zero: false }

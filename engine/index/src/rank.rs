@@ -88,6 +88,7 @@ impl DenseRank {
         // Written rather than calloc'd: bits are set by read-modify-write,
         // which on untouched calloc pages faults twice (zero page, then
         // copy) with a TLB shootdown across cores each time.
+        #[allow(clippy::slow_vector_initialization)] // on purpose, see above
         let mut lines = Vec::with_capacity(nlines * LINE_WORDS);
         lines.resize(nlines * LINE_WORDS, 0u64);
         for s in sorted {
