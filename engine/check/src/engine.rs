@@ -142,8 +142,18 @@ pub const MAX_ID_BYTES: usize = 1024;
 /// A key identifier as seen in one worker: its issuer slot and canonical hex.
 #[derive(Debug, Clone, Copy)]
 struct KidHandle {
-    slot: Option<usize>,
+    /// The issuer's slot, or [`NO_SLOT`] (not configured).
+    slot: u32,
     id: u32,
+}
+
+/// `KidHandle::slot` of a key identifier no CA has.
+const NO_SLOT: u32 = u32::MAX;
+
+impl KidHandle {
+    fn slot(self) -> Option<usize> {
+        (self.slot != NO_SLOT).then_some(self.slot as usize)
+    }
 }
 
 /// Per-worker state.
@@ -407,7 +417,6 @@ struct Scratch {
     spos: Vec<u32>,
     arev: Vec<Option<crlbatch_index::Revocation>>,
     srev: Vec<Option<crlbatch_index::Revocation>>,
-    verdicts: Vec<(Verdict, Option<Verdict>, Option<bool>)>,
     keys: Vec<(usize, u64)>,
     news: Vec<bool>,
 }
@@ -419,7 +428,6 @@ impl Scratch {
         self.spos.clear();
         self.arev.clear();
         self.srev.clear();
-        self.verdicts.clear();
         self.keys.clear();
         self.news.clear();
     }
@@ -428,7 +436,7 @@ impl Scratch {
 /// A record that passed validation.
 struct Parsed {
     /// Row in the batch.
-    row: usize,
+    row: u32,
     auth: Role,
     sign: Option<Role>,
 }
@@ -437,9 +445,20 @@ struct Parsed {
 struct Role {
     kid: KidHandle,
     serial: SerialKey,
-    not_after: Option<i64>,
+    /// Microseconds, or [`NO_EXPIRY`].
+    not_after_us: i64,
     /// Where its distribution point places it among its issuer's partitions.
     part: PartRes,
+}
+
+/// `not_after_us` of a role without a notAfter (never expired: no time is
+/// after it).
+const NO_EXPIRY: i64 = i64::MAX;
+
+impl Role {
+    fn not_after(&self) -> Option<i64> {
+        (self.not_after_us != NO_EXPIRY).then_some(self.not_after_us)
+    }
 }
 
 /// Distribution points remembered per issuer (JPKI: ~1,700 partitions).
@@ -448,7 +467,7 @@ const MAX_CACHED_DPS: usize = 100_000;
 impl<'a> Worker<'a> {
     fn kid_handle(&mut self, text: &str) -> Option<KidHandle> {
         let bytes = parse_kid(text)?;
-        let slot = self.issuers.slot(&bytes);
+        let slot = self.issuers.slot(&bytes).and_then(|s| u32::try_from(s).ok()).unwrap_or(NO_SLOT);
         let next = u32::try_from(self.kids.len()).unwrap_or(u32::MAX);
         let id = *self.kid_ids.entry(bytes.clone()).or_insert_with(|| {
             self.kids.push(crlbatch_crl::hex(&bytes));
@@ -604,8 +623,8 @@ impl<'a> Worker<'a> {
                 (None, None) => None,
                 (Some(k), Some(s)) => match SerialKey::parse(s) {
                     Ok(serial) => {
-                        let part = if with_dp { self.place(k.slot, sdp.get(i)) } else { PartRes::Issuer };
-                        Some(Role { kid: k, serial, not_after: cols.sna.micros(i), part })
+                        let part = if with_dp { self.place(k.slot(), sdp.get(i)) } else { PartRes::Issuer };
+                        Some(Role { kid: k, serial, not_after_us: cols.sna.micros(i).unwrap_or(NO_EXPIRY), part })
                     }
                     Err(e) => {
                         reject("sign_serial", &e.to_string());
@@ -621,9 +640,14 @@ impl<'a> Worker<'a> {
                     continue;
                 }
             };
-            let part = if with_dp { self.place(auth_kid.slot, adp.get(i)) } else { PartRes::Issuer };
-            let auth = Role { kid: auth_kid, serial: auth_serial, not_after: cols.ana.micros(i), part };
-            parsed.push(Parsed { row: i, auth, sign });
+            let part = if with_dp { self.place(auth_kid.slot(), adp.get(i)) } else { PartRes::Issuer };
+            let auth = Role {
+                kid: auth_kid,
+                serial: auth_serial,
+                not_after_us: cols.ana.micros(i).unwrap_or(NO_EXPIRY),
+                part,
+            };
+            parsed.push(Parsed { row: u32::try_from(i).unwrap_or(u32::MAX), auth, sign });
         }
     }
 
@@ -647,7 +671,7 @@ impl<'a> Worker<'a> {
         // would be new mappings, each page faulted in and cleared.
         let mut sc = std::mem::take(&mut self.scratch);
         sc.clear();
-        let Scratch { parsed, apos, spos, arev, srev, verdicts, keys, news } = &mut sc;
+        let Scratch { parsed, apos, spos, arev, srev, keys, news } = &mut sc;
         self.parse_rows(&cols, n, file, row_base, &mut rej, parsed);
 
         // Phase 2: locate every serial. A tight loop of independent lookups
@@ -657,7 +681,7 @@ impl<'a> Worker<'a> {
         // placed in a fresh partition by its distribution point, the
         // issuer's whether or not every partition is fresh.
         let pick = |r: &Role| -> Option<&crlbatch_index::RevocationIndex> {
-            let s = r.kid.slot?;
+            let s = r.kid.slot()?;
             match r.part {
                 PartRes::Issuer => usable.get(s).copied().flatten(),
                 PartRes::Fresh => ready.get(s).copied().flatten(),
@@ -720,19 +744,25 @@ impl<'a> Worker<'a> {
         }
 
         // Phase 3: verdicts and counts; the identity key of each record
-        // needing attention.
-        for (k, p) in parsed.iter().enumerate() {
-            let auth = &p.auth;
+        // needing attention. (Verdicts are not kept: the few rows written
+        // out judge again, which is cheaper than storing every row's.)
+        let (issuers, at_micros) = (self.issuers, self.at_micros);
+        let judge = |k: usize, p: &Parsed| -> (Verdict, Option<Verdict>, Option<bool>) {
             let ar = arev.get(k).copied().flatten();
             let sr = srev.get(k).copied().flatten();
-            let av = judge_part(self.issuers, auth.kid.slot, auth.part, auth.not_after, self.at_micros, ar);
-            let sv =
-                p.sign.as_ref().map(|s| judge_part(self.issuers, s.kid.slot, s.part, s.not_after, self.at_micros, sr));
-            let b4c = sv.map(|v| match v.status {
+            let a = &p.auth;
+            let av = judge_part(issuers, a.kid.slot(), a.part, a.not_after(), at_micros, ar);
+            let sv = p.sign.as_ref().map(|s| judge_part(issuers, s.kid.slot(), s.part, s.not_after(), at_micros, sr));
+            let b4c = sv.and_then(|v| match v.status {
                 CertStatus::Unknown => None,
                 _ => Some(v.reason() == Some(Reason::AffiliationChanged)),
             });
-            let b4c_true = b4c.flatten() == Some(true);
+            (av, sv, b4c)
+        };
+        for (k, p) in parsed.iter().enumerate() {
+            let auth = &p.auth;
+            let (av, sv, b4c) = judge(k, p);
+            let b4c_true = b4c == Some(true);
             self.count(0, auth.kid, &av, false);
             if let (Some(s), Some(v)) = (&p.sign, &sv) {
                 self.count(1, s.kid, v, b4c_true);
@@ -740,10 +770,9 @@ impl<'a> Worker<'a> {
             self.out.rows_checked += 1;
             self.out.basic_four_changed += u64::from(b4c_true);
             if av.status != CertStatus::Good || sv.is_some_and(|v| v.status != CertStatus::Good) {
-                let key = self.record_key(cols.ppid.get(p.row).unwrap_or_default(), auth, p.sign.as_ref());
+                let key = self.record_key(cols.ppid.get(p.row as usize).unwrap_or_default(), auth, p.sign.as_ref());
                 keys.push((k, key));
             }
-            verdicts.push((av, sv, b4c.flatten()));
         }
         // Phase 4: was each of them flagged by the previous run? (Probes
         // into a large set, each hinted a few keys ahead.)
@@ -761,7 +790,7 @@ impl<'a> Worker<'a> {
         let mut out = Out::new(if self.emit == Emit::All { parsed.len() } else { keys.len() + 16 });
         let mut buf = String::with_capacity(64);
         let mut attention = keys.iter().zip(news.iter()).peekable();
-        for (k, (p, (av, sv, b4c))) in parsed.iter().zip(verdicts.iter()).enumerate() {
+        for (k, p) in parsed.iter().enumerate() {
             let is_new = match attention.peek() {
                 Some(&(&(ak, _), &new)) if ak == k => {
                     attention.next();
@@ -772,7 +801,8 @@ impl<'a> Worker<'a> {
             if is_new.is_none() && self.emit != Emit::All {
                 continue;
             }
-            self.push_output(&mut out, &mut buf, &cols, p, av, sv.as_ref(), *b4c, is_new.unwrap_or(false));
+            let (av, sv, b4c) = judge(k, p);
+            self.push_output(&mut out, &mut buf, &cols, p, &av, sv.as_ref(), b4c, is_new.unwrap_or(false));
         }
         self.scratch = sc;
         let arrow_err = |e: arrow_schema::ArrowError| CheckError::Decode {
@@ -833,7 +863,7 @@ impl<'a> Worker<'a> {
         b4c: Option<bool>,
         is_new: bool,
     ) {
-        let i = p.row;
+        let i = p.row as usize;
         out.rows += 1;
         out.ppid.append_value(cols.ppid.get(i).unwrap_or_default());
         out.luid.append_option(cols.luid.get(i));
