@@ -343,7 +343,7 @@ impl RevocationIndex {
         self.rank.get_or_init(|| {
             let len = usize::try_from(self.members.len()).unwrap_or(0);
             let ends = self.members.min().zip(self.members.max());
-            Lookup { rank: RankIndex::build(ends, len, self.members.iter()) }
+            Lookup { rank: RankIndex::build(ends, len, crate::rank::SortedMembers::new(&self.members)) }
         })
     }
 
