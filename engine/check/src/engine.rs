@@ -975,38 +975,29 @@ fn merge_sorted(mut parts: Vec<Vec<u64>>) -> Vec<u64> {
         let mut next = Vec::with_capacity(parts.len().div_ceil(2));
         let mut it = parts.into_iter();
         while let Some(a) = it.next() {
-            let Some(b) = it.next() else {
-                next.push(a);
-                break;
-            };
-            let mut out = Vec::with_capacity(a.len() + b.len());
-            let (mut x, mut y) = (a.iter().peekable(), b.iter().peekable());
-            loop {
-                match (x.peek(), y.peek()) {
-                    (Some(&&p), Some(&&q)) => {
-                        out.push(p.min(q));
-                        if p <= q {
-                            x.next();
-                        }
-                        if q <= p {
-                            y.next();
-                        }
-                    }
-                    (Some(_), None) => {
-                        out.extend(x);
-                        break;
-                    }
-                    (None, _) => {
-                        out.extend(y);
-                        break;
-                    }
-                }
+            match it.next() {
+                Some(b) => next.push(merge_two(&a, &b)),
+                None => next.push(a),
             }
-            next.push(out);
         }
         parts = next;
     }
     parts.pop().unwrap_or_default()
+}
+
+/// Two sorted, duplicate-free lists into one. Branch-free steps: the keys
+/// are hashes, so which list leads is a coin toss the CPU cannot predict.
+fn merge_two(a: &[u64], b: &[u64]) -> Vec<u64> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while let (Some(&x), Some(&y)) = (a.get(i), b.get(j)) {
+        out.push(x.min(y));
+        i += usize::from(x <= y);
+        j += usize::from(y <= x);
+    }
+    out.extend_from_slice(a.get(i..).unwrap_or_default());
+    out.extend_from_slice(b.get(j..).unwrap_or_default());
+    out
 }
 
 /// Check every record of `files`; write results and rejects part files into
