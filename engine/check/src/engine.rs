@@ -1176,5 +1176,21 @@ mod tests {
         assert_eq!(merge_sorted(vec![vec![1, 5, 9]]), vec![1, 5, 9]);
         assert_eq!(merge_sorted(vec![vec![1, 4, 9], vec![2, 4, 10, 11]]), vec![1, 2, 4, 9, 10, 11]);
         assert_eq!(merge_sorted(vec![vec![3], vec![], vec![1, 3, u64::MAX], vec![0, 2]]), vec![0, 1, 2, 3, u64::MAX]);
+        // Random lists with overlaps against sort + dedup.
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % 5_000
+        };
+        let mut a: Vec<u64> = (0..3_000).map(|_| next()).collect();
+        let mut b: Vec<u64> = (0..2_000).map(|_| next()).collect();
+        let mut all: Vec<u64> = a.iter().chain(&b).copied().collect();
+        for v in [&mut a, &mut b, &mut all] {
+            v.sort_unstable();
+            v.dedup();
+        }
+        assert_eq!(merge_sorted(vec![a, b]), all);
     }
 }
