@@ -105,6 +105,20 @@ impl<'a> StrCol<'a> {
         }
     }
 
+    /// The values at `rows` as a string view array: a view column is taken
+    /// (views copied, the page buffers shared); any other form is copied.
+    pub fn take_views(&self, rows: &[u32]) -> Result<ArrayRef, arrow_schema::ArrowError> {
+        if let StrCol::View(a) = self {
+            let idx = arrow_array::UInt32Array::from(rows.to_vec());
+            return arrow_select::take::take(a, &idx, None);
+        }
+        let mut b = arrow_array::builder::StringViewBuilder::with_capacity(rows.len());
+        for &r in rows {
+            b.append_option(self.get(r as usize));
+        }
+        Ok(std::sync::Arc::new(b.finish()))
+    }
+
     fn len(&self) -> usize {
         match self {
             StrCol::Utf8(a) => a.len(),

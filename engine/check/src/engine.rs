@@ -187,8 +187,9 @@ struct Worker<'a> {
 
 /// Output columns of one batch.
 struct Out {
-    ppid: StringBuilder,
-    luid: StringBuilder,
+    /// The input rows written out: `ppid` and `local_user_id` are taken
+    /// from the input columns (views into the decoded pages, not copies).
+    input_rows: Vec<u32>,
     /// Dictionary keys: kid id (worker table), status index, reason code.
     akid: Int32Builder,
     aser: StringBuilder,
@@ -272,8 +273,7 @@ impl Out {
         let s = || StringBuilder::with_capacity(n, n * 8);
         let k = || Int32Builder::with_capacity(n);
         Out {
-            ppid: StringBuilder::with_capacity(n, n * 32),
-            luid: s(),
+            input_rows: Vec::with_capacity(n),
             akid: k(),
             aser: s(),
             ast: k(),
@@ -301,11 +301,12 @@ impl Out {
         schema: &SchemaRef,
         kids: &StringArray,
         run_id: &StringArray,
+        cols: &Cols<'_>,
     ) -> Result<RecordBatch, arrow_schema::ArrowError> {
         let (statuses, reasons) = (status_values(), reason_values());
         let cols: Vec<ArrayRef> = vec![
-            Arc::new(self.ppid.finish()),
-            Arc::new(self.luid.finish()),
+            cols.ppid.take_views(&self.input_rows)?,
+            cols.luid.take_views(&self.input_rows)?,
             dict(&mut self.akid, kids)?,
             Arc::new(self.aser.finish()),
             dict(&mut self.ast, &statuses)?,
@@ -374,6 +375,26 @@ impl Rejects {
 
 fn secs_to_micros(t: Timestamp) -> i64 {
     t.0.saturating_mul(1_000_000)
+}
+
+/// Result columns passed to the writer as string views taken from the input
+/// (the same Parquet column: a UTF-8 byte array).
+const VIEW_RESULT_COLUMNS: [&str; 2] = ["ppid", "local_user_id"];
+
+/// `schema` with the string columns `names` typed as views.
+fn as_views(schema: &SchemaRef, names: &[&str]) -> SchemaRef {
+    let fields: Vec<arrow_schema::Field> = schema
+        .fields()
+        .iter()
+        .map(|f| {
+            if names.contains(&f.name().as_str()) && f.data_type() == &arrow_schema::DataType::Utf8 {
+                f.as_ref().clone().with_data_type(arrow_schema::DataType::Utf8View)
+            } else {
+                f.as_ref().clone()
+            }
+        })
+        .collect();
+    Arc::new(arrow_schema::Schema::new_with_metadata(fields, schema.metadata().clone()))
 }
 
 /// Result columns whose values are nearly all distinct.
@@ -802,7 +823,7 @@ impl<'a> Worker<'a> {
                 continue;
             }
             let (av, sv, b4c) = judge(k, p);
-            self.push_output(&mut out, &mut buf, &cols, p, &av, sv.as_ref(), b4c, is_new.unwrap_or(false));
+            self.push_output(&mut out, &mut buf, p, &av, sv.as_ref(), b4c, is_new.unwrap_or(false));
         }
         self.scratch = sc;
         let arrow_err = |e: arrow_schema::ArrowError| CheckError::Decode {
@@ -814,7 +835,7 @@ impl<'a> Worker<'a> {
             self.out.rows_emitted += out.rows as u64;
             let kids = StringArray::from_iter_values(self.kids.iter());
             let run = StringArray::from_iter_values([self.run_id.as_str()]);
-            let b = out.finish(&self.results_schema, &kids, &run).map_err(arrow_err)?;
+            let b = out.finish(&self.results_schema, &kids, &run, &cols).map_err(arrow_err)?;
             self.results.write(&b)?;
         }
         if rej.rows > 0 {
@@ -856,17 +877,14 @@ impl<'a> Worker<'a> {
         &self,
         out: &mut Out,
         buf: &mut String,
-        cols: &Cols<'_>,
         p: &Parsed,
         av: &Verdict,
         sv: Option<&Verdict>,
         b4c: Option<bool>,
         is_new: bool,
     ) {
-        let i = p.row as usize;
         out.rows += 1;
-        out.ppid.append_value(cols.ppid.get(i).unwrap_or_default());
-        out.luid.append_option(cols.luid.get(i));
+        out.input_rows.push(p.row);
         out.akid.append_value(i32::try_from(p.auth.kid.id).unwrap_or(i32::MAX));
         push_serial(buf, &p.auth.serial);
         out.aser.append_value(&*buf);
@@ -1012,7 +1030,8 @@ pub fn check(
 ) -> Result<CheckOutput, CheckError> {
     let results_spec = TableSchema::results()?;
     let rejects_spec = TableSchema::rejects()?;
-    let results_schema = results_spec.arrow_with_dictionaries(&DICTIONARY_RESULT_COLUMNS)?;
+    let results_schema =
+        as_views(&results_spec.arrow_with_dictionaries(&DICTIONARY_RESULT_COLUMNS)?, &VIEW_RESULT_COLUMNS);
     let rejects_schema = rejects_spec.arrow()?;
     let chosen = units_of(files, cfg.shard);
     let rows_read: u64 = chosen.iter().map(|u| u.2).sum();
