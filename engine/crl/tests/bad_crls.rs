@@ -33,6 +33,10 @@ const REGISTRY: &[(&str, &str)] = &[
     ("empty-revoked-list", "empty revokedCertificates list at byte 69 (must be absent when empty)"),
     ("entry-extensions-in-v1", "extensions at byte 88 in a CRL without version v2"),
     ("entry-overruns-list", "malformed DER: truncated DER element at byte 91"),
+    (
+        "entry-length-wraps",
+        "revoked certificate entry at byte 91 is 18446744073709551615 bytes, over the limit of 65536",
+    ),
     ("entry-wrong-tag", "malformed DER: expected tag 0x30, found 0x31 at byte 71"),
     ("explicit-v1-version", "unsupported CRL version 00 at byte 4 (only v2 is defined)"),
     ("extensions-in-v1", "extensions at byte 66 in a CRL without version v2"),

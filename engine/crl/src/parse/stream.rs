@@ -350,7 +350,8 @@ impl<S: EntrySink> EntryParser<'_, S> {
             loop {
                 match der::read_header(&self.carry, self.carry_offset) {
                     Ok(h) => {
-                        let total = h.header_len as u64 + h.len;
+                        // A declared length near u64::MAX must not wrap (fuzz-found).
+                        let total = (h.header_len as u64).saturating_add(h.len);
                         if h.tag != tag::SEQUENCE {
                             return Err(DerError {
                                 offset: self.carry_offset,
@@ -417,7 +418,7 @@ impl<S: EntrySink> EntryParser<'_, S> {
                         }
                         .into());
                     }
-                    let total = h.header_len as u64 + h.len;
+                    let total = (h.header_len as u64).saturating_add(h.len);
                     if total > MAX_ENTRY_BYTES {
                         return Err(CrlError::EntryTooLarge { offset: at, len: total, limit: MAX_ENTRY_BYTES });
                     }
