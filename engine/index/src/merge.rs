@@ -15,7 +15,7 @@ pub fn merge(meta: IndexMeta, parts: &[&RevocationIndex]) -> RevocationIndex {
     for p in parts {
         let base = u32::try_from(cols.serials.len()).unwrap_or(u32::MAX);
         let (times, reasons) = p.columns();
-        cols.serials.extend(p.members.iter());
+        cols.serials.extend(crate::rank::SortedMembers::new(&p.members));
         cols.times.extend_from_slice(&times);
         cols.reasons.extend_from_slice(&reasons);
         cols.time_overflow.extend(p.time_overflow.iter().map(|&(r, t)| (r.saturating_add(base), t)));
