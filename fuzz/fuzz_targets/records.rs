@@ -5,7 +5,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crlbatch_check::{check, open_inputs, CheckConfig, Emit, Issuers, KeySet};
+use crlbatch_check::{check, open_inputs, CheckConfig, CheckOutputs, Emit, Issuers, KeyView};
 use libfuzzer_sys::fuzz_target;
 
 static N: AtomicU64 = AtomicU64::new(0);
@@ -41,8 +41,12 @@ fuzz_target!(|data: &[u8]| {
                 shard: None,
                 progress: None,
             };
-            let _ =
-                check(&cfg, &files, &Issuers::new(), &KeySet::default(), &dir.join("results"), &dir.join("rejects"));
+            let outputs = CheckOutputs {
+                results_dir: dir.join("results"),
+                rejects_dir: dir.join("rejects"),
+                keys: dir.join("flagged.keys"),
+            };
+            let _ = check(&cfg, &files, &Issuers::new(), KeyView::EMPTY, &outputs);
         }
     }
     let _ = std::fs::remove_dir_all(&dir);

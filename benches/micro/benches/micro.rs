@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 
-use crlbatch_check::{CheckConfig, Emit, Issuers, KeySet};
+use crlbatch_check::{CheckConfig, CheckOutputs, Emit, Issuers, KeyView};
 use crlbatch_crl::{CaCert, EntryColumns, ParseOptions, Serial, Timestamp};
 use crlbatch_gen::{encode_entry, for_each_entry, EntrySpec, GenOptions, Hierarchy};
 use crlbatch_index::{index_crls, IndexMeta, RevocationIndex};
@@ -172,7 +172,6 @@ fn check(c: &mut Criterion) {
         shard: None,
         progress: None,
     };
-    let previous = KeySet::default();
     let out = dir.path().join("out");
     let mut n = 0u64;
     let mut g = c.benchmark_group("check");
@@ -185,8 +184,12 @@ fn check(c: &mut Criterion) {
                 out.join(n.to_string())
             },
             |o| {
-                crlbatch_check::check(&cfg, &files, &issuers, &previous, &o.join("results"), &o.join("rejects"))
-                    .unwrap()
+                let outputs = CheckOutputs {
+                    results_dir: o.join("results"),
+                    rejects_dir: o.join("rejects"),
+                    keys: o.join("flagged.keys"),
+                };
+                crlbatch_check::check(&cfg, &files, &issuers, KeyView::EMPTY, &outputs).unwrap()
             },
             BatchSize::PerIteration,
         )

@@ -23,7 +23,8 @@ use crlbatch_write::{DatasetWriter, PartFile, TableSchema};
 use crate::columns::{StrCol, TsCol};
 use crate::error::CheckError;
 use crate::issuers::{parse_kid, Issuers, Partitions};
-use crate::keyhash::{KeyHasher, KeySet};
+use crate::keyhash::KeyHasher;
+use crate::keys::{write_merged, KeyRuns, KeyView, SortedRun, KEY_BUFFER_KEYS};
 use crate::records::{self, RecordsFile};
 use crate::shard::Shard;
 use crate::verdict::{judge_part, why_text, CertStatus, PartRes, SerialKey, Verdict};
@@ -80,8 +81,9 @@ pub struct CheckOutput {
     pub rejects: Vec<PartFile>,
     /// (count, of which basic four changed) per key.
     pub summary: Vec<(SummaryKey, u64, u64)>,
-    /// Keys of the records needing attention (for the next run).
-    pub flagged: Vec<u64>,
+    /// Distinct keys of the records needing attention, written to the
+    /// keys file for the next run.
+    pub flagged: u64,
     pub rows_checked: u64,
     /// Rows of the row groups read (the whole input, or this shard's share).
     pub rows_read: u64,
@@ -168,7 +170,7 @@ struct Worker<'a> {
     tables: Vec<Option<&'a Partitions>>,
     /// Per issuer slot, distribution points already placed.
     dp_cache: Vec<HashMap<String, PartRes>>,
-    previous: &'a KeySet,
+    previous: KeyView<'a>,
     at_micros: i64,
     emit: Emit,
     run_id: String,
@@ -180,7 +182,7 @@ struct Worker<'a> {
     kid_ids: HashMap<Vec<u8>, u32>,
     /// (count, basic four changed) per [`Worker::count`] cell.
     summary: Vec<(u64, u64)>,
-    flagged: Vec<u64>,
+    flagged: KeyRuns,
     out: CheckOutput,
     scratch: Scratch,
 }
@@ -797,15 +799,11 @@ impl<'a> Worker<'a> {
         }
         // Phase 4: was each of them flagged by the previous run? (Probes
         // into a large set, each hinted a few keys ahead.)
-        for (j, &(_, key)) in keys.iter().enumerate() {
-            if let Some(&(_, ahead)) = keys.get(j + PREFETCH_AHEAD) {
-                self.previous.prefetch(ahead);
-            }
-            news.push(!self.previous.contains(key));
-        }
+        self.previous.contains_each(keys, |&(_, key)| key, PREFETCH_AHEAD, news);
+        news.iter_mut().for_each(|n| *n = !*n);
         self.out.rows_attention += keys.len() as u64;
         self.out.rows_new += news.iter().filter(|&&n| n).count() as u64;
-        self.flagged.extend(keys.iter().map(|&(_, key)| key));
+        self.flagged.extend(keys.iter().map(|&(_, key)| key))?;
 
         // Phase 5: outputs.
         let mut out = Out::new(if self.emit == Emit::All { parsed.len() } else { keys.len() + 16 });
@@ -982,52 +980,47 @@ struct Finished {
     rejects: Vec<PartFile>,
     summary: Vec<(u64, u64)>,
     kids: Vec<String>,
-    /// Sorted, without duplicates.
-    flagged: Vec<u64>,
+    /// Sorted runs, without duplicates in each.
+    flagged: Vec<SortedRun>,
     out: CheckOutput,
 }
 
-/// Merge sorted, duplicate-free lists into one (sorted, without duplicates).
-fn merge_sorted(mut parts: Vec<Vec<u64>>) -> Vec<u64> {
-    while parts.len() > 1 {
-        let mut next = Vec::with_capacity(parts.len().div_ceil(2));
-        let mut it = parts.into_iter();
-        while let Some(a) = it.next() {
-            match it.next() {
-                Some(b) => next.push(merge_two(&a, &b)),
-                None => next.push(a),
-            }
-        }
-        parts = next;
-    }
-    parts.pop().unwrap_or_default()
+/// Where a check writes.
+#[derive(Debug, Clone)]
+pub struct CheckOutputs {
+    pub results_dir: PathBuf,
+    pub rejects_dir: PathBuf,
+    /// The keys file of the records needing attention (created; its runs
+    /// spill beside it, into `{keys}.spill/`, removed at the end).
+    pub keys: PathBuf,
 }
 
-/// Two sorted, duplicate-free lists into one. Branch-free steps: the keys
-/// are hashes, so which list leads is a coin toss the CPU cannot predict.
-fn merge_two(a: &[u64], b: &[u64]) -> Vec<u64> {
-    let mut out = Vec::with_capacity(a.len() + b.len());
-    let (mut i, mut j) = (0, 0);
-    while let (Some(&x), Some(&y)) = (a.get(i), b.get(j)) {
-        out.push(x.min(y));
-        i += usize::from(x <= y);
-        j += usize::from(y <= x);
-    }
-    out.extend_from_slice(a.get(i..).unwrap_or_default());
-    out.extend_from_slice(b.get(j..).unwrap_or_default());
-    out
-}
-
-/// Check every record of `files`; write results and rejects part files into
-/// `results_dir` and `rejects_dir`.
+/// Check every record of `files` against `issuers`; `previous`: the keys
+/// the previous run flagged. Writes results and rejects part files and the
+/// keys file named in `outputs`.
 pub fn check(
     cfg: &CheckConfig,
     files: &[RecordsFile],
     issuers: &Issuers,
-    previous: &KeySet,
-    results_dir: &Path,
-    rejects_dir: &Path,
+    previous: KeyView<'_>,
+    outputs: &CheckOutputs,
 ) -> Result<CheckOutput, CheckError> {
+    let spill_dir = PathBuf::from(format!("{}.spill", outputs.keys.display()));
+    let _ = std::fs::remove_dir_all(&spill_dir);
+    let r = check_inner(cfg, files, issuers, previous, outputs, &spill_dir);
+    let _ = std::fs::remove_dir_all(&spill_dir);
+    r
+}
+
+fn check_inner(
+    cfg: &CheckConfig,
+    files: &[RecordsFile],
+    issuers: &Issuers,
+    previous: KeyView<'_>,
+    outputs: &CheckOutputs,
+    spill_dir: &Path,
+) -> Result<CheckOutput, CheckError> {
+    let (results_dir, rejects_dir) = (outputs.results_dir.as_path(), outputs.rejects_dir.as_path());
     let results_spec = TableSchema::results()?;
     let rejects_spec = TableSchema::rejects()?;
     let results_schema =
@@ -1088,7 +1081,7 @@ pub fn check(
                         kids: Vec::new(),
                         kid_ids: HashMap::new(),
                         summary: Vec::new(),
-                        flagged: Vec::new(),
+                        flagged: KeyRuns::new(spill_dir, &prefix, KEY_BUFFER_KEYS),
                         out: CheckOutput::default(),
                         scratch: Scratch::default(),
                     };
@@ -1112,9 +1105,7 @@ pub fn check(
                     // may still be checking.
                     let results = worker.results.finish()?;
                     let rejects = worker.rejects.finish()?;
-                    let mut flagged = worker.flagged;
-                    flagged.sort_unstable();
-                    flagged.dedup();
+                    let flagged = worker.flagged.finish();
                     Ok(Finished {
                         results,
                         rejects,
@@ -1169,7 +1160,7 @@ pub fn check(
             e.0 += n;
             e.1 += b;
         }
-        flagged_parts.push(w.flagged);
+        flagged_parts.extend(w.flagged);
         let o = w.out;
         total.rows_checked += o.rows_checked;
         total.rows_emitted += o.rows_emitted;
@@ -1181,35 +1172,6 @@ pub fn check(
     let mut s: Vec<(SummaryKey, u64, u64)> = summary.into_iter().map(|(k, (n, b))| (k, n, b)).collect();
     s.sort_by(|a, b| a.0.cmp(&b.0));
     total.summary = s;
-    total.flagged = merge_sorted(flagged_parts);
+    total.flagged = write_merged(&[], flagged_parts, &outputs.keys)?;
     Ok(total)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::merge_sorted;
-
-    #[test]
-    fn merging_keeps_order_and_drops_duplicates() {
-        assert_eq!(merge_sorted(vec![]), Vec::<u64>::new());
-        assert_eq!(merge_sorted(vec![vec![1, 5, 9]]), vec![1, 5, 9]);
-        assert_eq!(merge_sorted(vec![vec![1, 4, 9], vec![2, 4, 10, 11]]), vec![1, 2, 4, 9, 10, 11]);
-        assert_eq!(merge_sorted(vec![vec![3], vec![], vec![1, 3, u64::MAX], vec![0, 2]]), vec![0, 1, 2, 3, u64::MAX]);
-        // Random lists with overlaps against sort + dedup.
-        let mut x = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x % 5_000
-        };
-        let mut a: Vec<u64> = (0..3_000).map(|_| next()).collect();
-        let mut b: Vec<u64> = (0..2_000).map(|_| next()).collect();
-        let mut all: Vec<u64> = a.iter().chain(&b).copied().collect();
-        for v in [&mut a, &mut b, &mut all] {
-            v.sort_unstable();
-            v.dedup();
-        }
-        assert_eq!(merge_sorted(vec![a, b]), all);
-    }
 }

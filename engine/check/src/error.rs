@@ -19,6 +19,9 @@ pub enum CheckError {
     TooLarge { path: String, what: String },
     #[error("{path}: row group {row_group}: {message}")]
     Decode { path: String, row_group: usize, message: String },
+    /// The keys of flagged records (`new_since_previous_run`).
+    #[error("{path}: {message}")]
+    Keys { path: String, message: String },
     #[error(transparent)]
     Write(#[from] crlbatch_write::WriteError),
 }

@@ -10,18 +10,20 @@ mod error;
 pub mod guard;
 mod issuers;
 mod keyhash;
+pub mod keys;
 pub mod partition;
 mod records;
 mod shard;
 mod verdict;
 
 pub use engine::{
-    check, open_inputs, open_inputs_with, rows_to_read, CheckConfig, CheckOutput, Emit, InputFile, SummaryKey,
-    BATCH_ROWS, MAX_ID_BYTES,
+    check, open_inputs, open_inputs_with, rows_to_read, CheckConfig, CheckOutput, CheckOutputs, Emit, InputFile,
+    SummaryKey, BATCH_ROWS, MAX_ID_BYTES,
 };
 pub use error::CheckError;
 pub use issuers::{parse_kid, Issuer, IssuerState, Issuers, MissingPartition, Partition, Partitions};
-pub use keyhash::{KeyHasher, KeySet};
+pub use keyhash::KeyHasher;
+pub use keys::{KeyFile, KeyView};
 pub use records::{list_files, RecordsFile, COLUMNS, DEFAULT_MAX_ROW_GROUP_BYTES};
 pub use shard::{Shard, MAX_SHARDS};
 pub use verdict::{judge_part, judge_with, CertStatus, PartRes, SerialKey, Verdict};

@@ -6,6 +6,7 @@ mod args;
 mod cmd;
 mod exit;
 mod logging;
+mod malloc;
 mod progress;
 
 use std::process::ExitCode;
@@ -16,6 +17,7 @@ use crate::args::{Cli, Command};
 use crate::logging::Logging;
 
 fn main() -> ExitCode {
+    malloc::tune();
     // A panic is a bug: one line, then exit 101. Inside the Parquet decoder
     // fence a panic is a malformed input, reported as an error by the caller.
     let cli = Cli::parse();

@@ -43,6 +43,7 @@ impl JobError {
                 crlbatch_check::CheckError::Unreadable { .. } | crlbatch_check::CheckError::NoInput { .. },
             ) => 66,
             JobError::Input(crlbatch_check::CheckError::Write(_)) => 73,
+            JobError::Input(crlbatch_check::CheckError::Keys { .. }) => 74,
             JobError::Input(_) => 65,
             JobError::Output(crlbatch_write::WriteError::Io { .. }) => 73,
             JobError::Output(_) => 74,

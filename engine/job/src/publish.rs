@@ -134,7 +134,7 @@ pub(crate) fn finish(
     state: &State,
     manifest: &Manifest,
     summary: &[(SummaryKey, u64, u64)],
-    flagged: &[u64],
+    flagged_keys: &Path,
 ) -> Result<PathBuf, JobError> {
     let out = &job.out_dir;
     let part = format!("run_date={}", manifest.run_date);
@@ -143,7 +143,7 @@ pub(crate) fn finish(
     atomic::write_file(&out.join("manifests").join(&part).join("_manifest.json"), &json)?;
     let manifest_path = out.join("_manifest.json");
     atomic::write_file(&manifest_path, &json)?;
-    state.save_keys(flagged)?;
+    state.install_keys(flagged_keys)?;
     if let Some(path) = &job.metrics {
         let ok = manifest.exit_code == EXIT_OK;
         let last_success = state.last_success(if ok { Some(manifest.finished_at) } else { None })?;

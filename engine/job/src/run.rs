@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
-use crlbatch_check::{CheckConfig, CheckOutput, Emit, Issuers, KeySet, RecordsFile, Shard};
+use crlbatch_check::{CheckConfig, CheckOutput, CheckOutputs, Emit, Issuers, KeyView, RecordsFile, Shard};
 use crlbatch_crl::Timestamp;
 use crlbatch_write::atomic;
 
@@ -132,8 +132,8 @@ fn run_whole(job: &Job, opts: &RunOptions) -> Result<RunReport, JobError> {
     progress.rows_total.store(files.iter().map(|f| f.rows).sum(), std::sync::atomic::Ordering::Relaxed);
 
     // 1. CRLs → indexes.
-    // The previous run's keys (millions of them: a hash set to build) are
-    // read meanwhile on another thread.
+    // The previous run's keys (a file of millions: mapped and checked) are
+    // opened meanwhile on another thread.
     progress.set_step(Step::Crls);
     let (crls, previous) = std::thread::scope(|s| {
         let previous = s.spawn(|| state.previous_keys());
@@ -151,7 +151,8 @@ fn run_whole(job: &Job, opts: &RunOptions) -> Result<RunReport, JobError> {
     progress.set_step(Step::Check);
     let t1 = Instant::now();
     let cfg = check_config(job, opts, opts.at, &run_id, None);
-    let results = check_into(&cfg, &files, &crls.issuers, &previous, &staging)?;
+    let keys = state.pending_keys_path();
+    let results = check_into(&cfg, &files, &crls.issuers, previous.view(), &staging, &keys)?;
     let summary_files = write_summary(&staging.join("summary"), &results.summary, &run_id)?;
     let four = match (&job.four, &four_key) {
         (Some(step), Some(key)) => Some(crate::four::run_step(step, key, &crls.issuers, opts.at, &staging, &run_id)?),
@@ -187,7 +188,7 @@ fn run_whole(job: &Job, opts: &RunOptions) -> Result<RunReport, JobError> {
     manifest.timings.publish = t2.elapsed().as_secs_f64();
     manifest.timings.total = t0.elapsed().as_secs_f64();
     manifest.finished_at = Timestamp::now();
-    let manifest_path = finish(job, &state, &manifest, &results.summary, &results.flagged)?;
+    let manifest_path = finish(job, &state, &manifest, &results.summary, &keys)?;
     progress.set_step(Step::Done);
     log_finished(&manifest);
     Ok(RunReport { manifest, out_dir: out.clone(), manifest_path })
@@ -219,15 +220,22 @@ pub(crate) fn check_config(
     }
 }
 
-/// Step 2: check into `staging/results` and `staging/rejects`.
+/// Step 2: check into `staging/results` and `staging/rejects`; the keys of
+/// the records needing attention into the keys file `keys`.
 pub(crate) fn check_into(
     cfg: &CheckConfig,
     files: &[RecordsFile],
     issuers: &Issuers,
-    previous: &KeySet,
+    previous: KeyView<'_>,
     staging: &Path,
+    keys: &Path,
 ) -> Result<CheckOutput, JobError> {
-    Ok(crlbatch_check::check(cfg, files, issuers, previous, &staging.join("results"), &staging.join("rejects"))?)
+    let outputs = CheckOutputs {
+        results_dir: staging.join("results"),
+        rejects_dir: staging.join("rejects"),
+        keys: keys.to_path_buf(),
+    };
+    Ok(crlbatch_check::check(cfg, files, issuers, previous, &outputs)?)
 }
 
 /// What a run's (or a shard's) manifest is made of.

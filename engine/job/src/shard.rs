@@ -42,7 +42,7 @@ use crate::run::{
     build_manifest, check_config, check_into, log_finished, make_run_id, run_date, status_word, ManifestParts,
     RunOptions, RunReport,
 };
-use crate::state::{read_keys, write_keys, State};
+use crate::state::State;
 
 /// How long a shard waits for the CRL step of another shard (or a whole run).
 pub const LOCK_WAIT: Duration = Duration::from_secs(1800);
@@ -183,13 +183,12 @@ pub(crate) fn run_shard(job: &Job, opts: &RunOptions, shard: Shard) -> Result<Ru
     let staging = staging_root.join(format!("{stale_prefix}{}", make_run_id(started)));
     atomic::create_dir_all(&staging)?;
     let cfg = check_config(job, opts, plan.at, &plan.plan_id, Some(shard));
-    let results = check_into(&cfg, &files, &crls.issuers, &previous, &staging)?;
+    let results = check_into(&cfg, &files, &crls.issuers, previous.view(), &staging, &staging.join("flagged.keys"))?;
     let t_check = t1.elapsed().as_secs_f64();
 
     // 3. Publish the shard output (one atomic exchange).
     progress.set_step(Step::Publish);
     let t2 = Instant::now();
-    write_keys(&staging.join("flagged.keys"), &results.flagged)?;
     let mut manifest = build_manifest(
         job,
         ManifestParts {
@@ -371,7 +370,7 @@ fn commit_inner(
     let mut results_files: Vec<PartFile> = Vec::new();
     let mut rejects_files: Vec<PartFile> = Vec::new();
     let mut summary: BTreeMap<SummaryKey, (u64, u64)> = BTreeMap::new();
-    let mut flagged: Vec<u64> = Vec::new();
+    let mut shard_keys: Vec<crlbatch_check::KeyFile> = Vec::new();
     let mut counts = Counts::default();
     let mut worst = 0u8;
     let mut runs = Vec::new();
@@ -405,14 +404,16 @@ fn commit_inner(
                 timings: m.timings.clone(),
             });
         }
-        flagged.extend(read_keys(&d.join("flagged.keys"))?.iter());
+        shard_keys.push(crate::state::open_keys(&d.join("flagged.keys"))?);
         counts += &m.counts;
         worst = worst.max(m.exit_code);
         t_crls = t_crls.max(m.timings.crls);
         t_check = t_check.max(m.timings.check);
     }
-    flagged.sort_unstable();
-    flagged.dedup();
+    let views: Vec<_> = shard_keys.iter().map(|k| k.view()).collect();
+    let slices: Vec<&[u64]> = views.iter().map(|v| v.keys()).collect();
+    let flagged = state.pending_keys_path();
+    crlbatch_check::keys::write_merged(&slices, Vec::new(), &flagged)?;
     let summary: Vec<(SummaryKey, u64, u64)> = summary.into_iter().map(|(k, (n, b))| (k, n, b)).collect();
     let summary_files = write_summary(&staging.join("summary"), &summary, &run_id)?;
     publish_datasets(&staging, out, &date)?;

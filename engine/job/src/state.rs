@@ -7,14 +7,11 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crlbatch_check::KeySet;
+use crlbatch_check::KeyFile;
 use crlbatch_fetch::Fingerprint;
 use crlbatch_index::RevocationIndex;
 
 use crate::error::JobError;
-
-/// Magic of the previous-run keys file.
-const KEYS_MAGIC: &[u8; 8] = b"CRLBKEYS";
 
 /// What an index in the state was built from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -125,50 +122,33 @@ impl State {
     }
 
     /// Keys of the records the previous successful run flagged (empty on the
-    /// first run).
-    pub fn previous_keys(&self) -> Result<KeySet, JobError> {
-        read_keys(&self.keys_path())
+    /// first run): the keys file, mapped (format: `crlbatch_check::keys`).
+    pub fn previous_keys(&self) -> Result<KeyFile, JobError> {
+        open_keys(&self.keys_path())
     }
 
-    /// Replace the previous-run keys (after the run's outputs are published).
-    pub fn save_keys(&self, keys: &[u64]) -> Result<(), JobError> {
-        write_keys(&self.keys_path(), keys)
+    /// Where a run writes the keys for the next run, until it succeeds
+    /// (a leftover of a failed run is removed).
+    pub fn pending_keys_path(&self) -> PathBuf {
+        let p = self.dir.join("flagged.keys.next");
+        let _ = std::fs::remove_file(&p);
+        p
+    }
+
+    /// Make the keys written at `pending` the previous-run keys (after the
+    /// run's outputs are published): a rename in `_state/`.
+    pub fn install_keys(&self, pending: &Path) -> Result<(), JobError> {
+        let to = self.keys_path();
+        std::fs::rename(pending, &to).map_err(|e| err(&to, e))?;
+        crlbatch_write::atomic::sync_dir(&self.dir)?;
+        Ok(())
     }
 }
 
-/// Read a keys file (none: the empty set).
-pub(crate) fn read_keys(p: &Path) -> Result<KeySet, JobError> {
-    let bytes = match std::fs::read(p) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(KeySet::default()),
-        Err(e) => return Err(err(p, e)),
-    };
-    let corrupt = || err(p, "corrupt keys file (delete it to start afresh)");
-    if bytes.get(..8) != Some(KEYS_MAGIC.as_slice()) {
-        return Err(corrupt());
-    }
-    let n = bytes.get(8..16).and_then(|b| b.try_into().ok()).map(u64::from_le_bytes).ok_or_else(corrupt)?;
-    let body = bytes.get(16..).unwrap_or_default();
-    if body.len() as u64 != n.saturating_mul(8) {
-        return Err(corrupt());
-    }
-    let mut set = KeySet::with_capacity(body.len() / 8);
-    for c in body.chunks_exact(8) {
-        if let Ok(a) = <[u8; 8]>::try_from(c) {
-            set.insert(u64::from_le_bytes(a));
-        }
-    }
-    Ok(set)
-}
-
-/// Write a keys file atomically.
-pub(crate) fn write_keys(p: &Path, keys: &[u64]) -> Result<(), JobError> {
-    let mut out = Vec::with_capacity(16 + keys.len() * 8);
-    out.extend_from_slice(KEYS_MAGIC);
-    out.extend_from_slice(&(keys.len() as u64).to_le_bytes());
-    for k in keys {
-        out.extend_from_slice(&k.to_le_bytes());
-    }
-    crlbatch_write::atomic::write_file(p, &out)?;
-    Ok(())
+/// Open a keys file (missing: empty); its faults are state faults.
+pub(crate) fn open_keys(path: &Path) -> Result<KeyFile, JobError> {
+    KeyFile::open(path).map_err(|e| match e {
+        crlbatch_check::CheckError::Keys { path, message } => JobError::State { path, message },
+        other => JobError::Input(other),
+    })
 }

@@ -1,0 +1,442 @@
+//! Reading a keys file: [`KeyFile`] owns the bytes (a read-only mapping, or
+//! memory for a version-1 file), [`KeyView`] answers membership.
+
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+
+use super::{bucket, dir_bits_for, file_len, mapped::Mapped, HEADER_BYTES, MAGIC_V1, MAGIC_V2, MAX_DIR_BITS, MAX_KEYS};
+use crate::error::CheckError;
+
+/// The keys of a previous run.
+#[derive(Debug, Default)]
+pub struct KeyFile {
+    store: Store,
+    bits: u32,
+}
+
+#[derive(Debug, Default)]
+enum Store {
+    #[default]
+    Empty,
+    /// A version-2 file, mapped; keys and directory at these offsets.
+    Mapped { map: Mapped, n: usize },
+    /// Built in memory (a version-1 file, or a mapping that could not be
+    /// read in place).
+    Owned { keys: Vec<u64>, dir: Vec<u32> },
+}
+
+fn corrupt(path: &Path, what: &str) -> CheckError {
+    CheckError::Keys {
+        path: path.display().to_string(),
+        message: format!("corrupt keys file: {what} (delete it to start afresh)"),
+    }
+}
+
+fn io(path: &Path, e: &std::io::Error) -> CheckError {
+    CheckError::Keys { path: path.display().to_string(), message: e.to_string() }
+}
+
+impl KeyFile {
+    /// No keys (a first run).
+    pub fn empty() -> Self {
+        KeyFile::default()
+    }
+
+    /// Open `path`; a missing file is the empty set. The file is checked
+    /// whole (size, directory, order of the keys) before it is used.
+    pub fn open(path: &Path) -> Result<KeyFile, CheckError> {
+        let mut f = match File::open(path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(KeyFile::empty()),
+            Err(e) => return Err(io(path, &e)),
+        };
+        let len = f.metadata().map_err(|e| io(path, &e))?.len();
+        let mut head = [0u8; HEADER_BYTES];
+        let got = read_up_to(&mut f, &mut head).map_err(|e| io(path, &e))?;
+        let magic = head.get(..8);
+        if got >= 16 && magic == Some(MAGIC_V1.as_slice()) {
+            return Self::open_v1(path, f, len, &head);
+        }
+        if got < HEADER_BYTES || magic != Some(MAGIC_V2.as_slice()) {
+            return Err(corrupt(path, "no keys header"));
+        }
+        let n = le_u64(head.get(8..16)).ok_or_else(|| corrupt(path, "header"))?;
+        let bits = le_u32(head.get(16..20)).ok_or_else(|| corrupt(path, "header"))?;
+        if bits > MAX_DIR_BITS || n > MAX_KEYS {
+            return Err(corrupt(path, "header out of range"));
+        }
+        if file_len(n, bits) != Some(len) {
+            return Err(corrupt(path, "size does not match its header"));
+        }
+        let n = usize::try_from(n).map_err(|_| corrupt(path, "header out of range"))?;
+        if n == 0 {
+            return Ok(KeyFile::empty());
+        }
+        let map = Mapped::map(&f).map_err(|e| io(path, &e))?;
+        let file = match (map.u64s(HEADER_BYTES, n), map.u32s(HEADER_BYTES + 8 * n, (1usize << bits) + 1)) {
+            (Some(_), Some(_)) => KeyFile { store: Store::Mapped { map, n }, bits },
+            // Not readable in place (another byte order): decode a copy.
+            _ => {
+                let bytes = map.bytes();
+                let keys = words(bytes.get(HEADER_BYTES..HEADER_BYTES + 8 * n).unwrap_or_default(), le_u64);
+                let dir = words(bytes.get(HEADER_BYTES + 8 * n..).unwrap_or_default(), le_u32);
+                KeyFile { store: Store::Owned { keys, dir }, bits }
+            }
+        };
+        file.view().check().map_err(|what| corrupt(path, what))?;
+        Ok(file)
+    }
+
+    /// A version-1 file: the keys into memory, sorted, with a directory.
+    fn open_v1(path: &Path, mut f: File, len: u64, head: &[u8; HEADER_BYTES]) -> Result<KeyFile, CheckError> {
+        let n = le_u64(head.get(8..16)).ok_or_else(|| corrupt(path, "header"))?;
+        if n > MAX_KEYS || n.checked_mul(8).and_then(|b| b.checked_add(16)) != Some(len) {
+            return Err(corrupt(path, "size does not match its header"));
+        }
+        let mut bytes = head.get(16..).unwrap_or_default().to_vec();
+        f.read_to_end(&mut bytes).map_err(|e| io(path, &e))?;
+        let mut keys = words(&bytes, le_u64);
+        drop(bytes);
+        keys.sort_unstable();
+        keys.dedup();
+        let bits = dir_bits_for(keys.len() as u64);
+        let dir = directory(&keys, bits);
+        Ok(KeyFile { store: Store::Owned { keys, dir }, bits })
+    }
+
+    /// Lookups.
+    pub fn view(&self) -> KeyView<'_> {
+        let (keys, dir) = match &self.store {
+            Store::Empty => (&[][..], &[][..]),
+            Store::Mapped { map, n } => (
+                map.u64s(HEADER_BYTES, *n).unwrap_or_default(),
+                map.u32s(HEADER_BYTES + 8 * n, (1usize << self.bits) + 1).unwrap_or_default(),
+            ),
+            Store::Owned { keys, dir } => (keys.as_slice(), dir.as_slice()),
+        };
+        KeyView { keys, dir, bits: self.bits }
+    }
+}
+
+/// The directory of sorted `keys` for `bits` bits.
+pub(crate) fn directory(keys: &[u64], bits: u32) -> Vec<u32> {
+    let buckets = 1usize << bits;
+    let mut dir = Vec::with_capacity(buckets + 1);
+    let mut i = 0usize;
+    for b in 0..=buckets {
+        while keys.get(i).is_some_and(|&k| bucket(k, bits) < b) {
+            i += 1;
+        }
+        dir.push(u32::try_from(i).unwrap_or(u32::MAX));
+    }
+    dir
+}
+
+fn read_up_to(f: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut got = 0;
+    while let Some(rest) = buf.get_mut(got..).filter(|r| !r.is_empty()) {
+        match f.read(rest)? {
+            0 => break,
+            k => got += k,
+        }
+    }
+    Ok(got)
+}
+
+fn le_u64(b: Option<&[u8]>) -> Option<u64> {
+    b.and_then(|b| b.try_into().ok()).map(u64::from_le_bytes)
+}
+
+fn le_u32(b: Option<&[u8]>) -> Option<u32> {
+    b.and_then(|b| b.try_into().ok()).map(u32::from_le_bytes)
+}
+
+fn words<T>(bytes: &[u8], f: fn(Option<&[u8]>) -> Option<T>) -> Vec<T> {
+    let size = std::mem::size_of::<T>();
+    bytes.chunks_exact(size).filter_map(|c| f(Some(c))).collect()
+}
+
+/// Membership in a sorted key set through its bucket directory: one
+/// directory entry (a few MB at most: usually cached) and one line of keys
+/// per lookup.
+#[derive(Debug, Clone, Copy)]
+pub struct KeyView<'a> {
+    keys: &'a [u64],
+    dir: &'a [u32],
+    bits: u32,
+}
+
+impl<'a> KeyView<'a> {
+    /// No keys.
+    pub const EMPTY: KeyView<'static> = KeyView { keys: &[], dir: &[], bits: 0 };
+
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// The keys, ascending.
+    pub fn keys(&self) -> &'a [u64] {
+        self.keys
+    }
+
+    #[inline(always)]
+    fn range(&self, key: u64) -> (usize, usize) {
+        let b = bucket(key, self.bits);
+        let at = |i: usize| self.dir.get(i).map_or(0, |&v| v as usize);
+        (at(b), at(b + 1))
+    }
+
+    /// Hint the cache lines `contains(key)` will read (a bucket of a few
+    /// keys can straddle two lines).
+    #[inline(always)]
+    pub fn prefetch(&self, key: u64) {
+        let (lo, hi) = self.range(key);
+        crlbatch_index::prefetch(self.keys, lo);
+        crlbatch_index::prefetch(self.keys, hi.saturating_sub(1));
+    }
+
+    /// For each of `items`, whether its key is in the set (pushed to `out`).
+    /// A pipeline: the directory entry of the item `2 * ahead` on is hinted,
+    /// then the key lines of the item `ahead` on (its directory entry
+    /// arrived meanwhile), so a lookup rarely waits for memory.
+    #[inline(never)]
+    pub fn contains_each<T>(&self, items: &[T], key: impl Fn(&T) -> u64, ahead: usize, out: &mut Vec<bool>) {
+        if self.keys.is_empty() {
+            out.extend(std::iter::repeat_n(false, items.len()));
+            return;
+        }
+        for (j, item) in items.iter().enumerate() {
+            if let Some(far) = items.get(j + 2 * ahead) {
+                crlbatch_index::prefetch(self.dir, bucket(key(far), self.bits));
+            }
+            if let Some(next) = items.get(j + ahead) {
+                self.prefetch(key(next));
+            }
+            out.push(self.contains(key(item)));
+        }
+    }
+
+    #[inline]
+    pub fn contains(&self, key: u64) -> bool {
+        let (lo, hi) = self.range(key);
+        match self.keys.get(lo..hi) {
+            Some(s) if s.len() <= 16 => s.iter().fold(false, |f, &k| f | (k == key)),
+            Some(s) => s.binary_search(&key).is_ok(),
+            None => false,
+        }
+    }
+
+    /// The whole structure is consistent: directory from 0 to n, never
+    /// decreasing; keys strictly ascending, each in its bucket.
+    fn check(&self) -> Result<(), &'static str> {
+        let n = self.keys.len();
+        if self.dir.len() != (1usize << self.bits) + 1
+            || self.dir.first() != Some(&0)
+            || self.dir.last().map(|&v| v as usize) != Some(n)
+        {
+            return Err("directory bounds");
+        }
+        if self.dir.windows(2).any(|w| matches!(w, [lo, hi] if lo > hi)) {
+            return Err("directory order");
+        }
+        for (b, w) in self.dir.windows(2).enumerate() {
+            let (lo, hi) = match w {
+                [lo, hi] => (*lo as usize, *hi as usize),
+                _ => return Err("directory"),
+            };
+            let keys = self.keys.get(lo..hi).ok_or("directory order")?;
+            if keys.iter().any(|&k| bucket(k, self.bits) != b) {
+                return Err("a key outside its bucket");
+            }
+        }
+        if self.keys.windows(2).any(|w| matches!(w, [a, b] if a >= b)) {
+            return Err("keys out of order");
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::*;
+    use crate::keys::KeyFileWriter;
+
+    fn keys(n: usize, seed: u64) -> Vec<u64> {
+        let mut x = seed;
+        let mut v: Vec<u64> = (0..n)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x
+            })
+            .collect();
+        v.extend([0, 1, u64::MAX]);
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+
+    fn write(path: &Path, k: &[u64]) {
+        let mut w = KeyFileWriter::create(path, k.len() as u64).unwrap();
+        // In pieces, the first of a piece repeating the last of the one before.
+        let mut from = 0;
+        for chunk in k.chunks(777) {
+            let start = from.max(1) - 1;
+            w.push_sorted(&k[start..from + chunk.len()]).unwrap();
+            from += chunk.len();
+        }
+        assert_eq!(w.finish().unwrap(), k.len() as u64);
+    }
+
+    fn error(path: &Path) -> String {
+        KeyFile::open(path).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn written_keys_are_found_and_others_are_not() {
+        let dir = tempfile::tempdir().unwrap();
+        for n in [0usize, 3, 100, 50_000] {
+            let k = keys(n, 0x2545_f491_4f6c_dd1d + n as u64);
+            let p = dir.path().join(format!("k{n}"));
+            write(&p, &k);
+            let len = std::fs::metadata(&p).unwrap().len();
+            let bits = dir_bits_for(k.len() as u64);
+            assert_eq!(Some(len), file_len(k.len() as u64, bits));
+            let f = KeyFile::open(&p).unwrap();
+            let v = f.view();
+            assert_eq!(v.keys(), k.as_slice());
+            assert!(k.iter().all(|&x| v.contains(x)));
+            let others = keys(n, 0x9e37_79b9_7f4a_7c15);
+            for &x in &others {
+                assert_eq!(v.contains(x), k.binary_search(&x).is_ok());
+            }
+            let mut each = Vec::new();
+            v.contains_each(&others, |&x| x, 12, &mut each);
+            assert_eq!(each, others.iter().map(|&x| k.binary_search(&x).is_ok()).collect::<Vec<_>>());
+        }
+        assert_eq!(dir_bits_for(50_003), 13);
+        assert_eq!(dir_bits_for(3), 0);
+        assert_eq!(dir_bits_for(u64::MAX), MAX_DIR_BITS);
+    }
+
+    #[test]
+    fn missing_file_is_empty_and_the_empty_view_finds_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = KeyFile::open(&dir.path().join("none")).unwrap();
+        assert!(f.view().is_empty());
+        assert!(!KeyView::EMPTY.contains(0));
+        let mut out = Vec::new();
+        KeyView::EMPTY.contains_each(&[1u64, 2], |&x| x, 12, &mut out);
+        assert_eq!(out, vec![false, false]);
+    }
+
+    #[test]
+    fn version_1_files_are_read_sorted_without_duplicates() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("v1");
+        let raw = [9u64, 3, u64::MAX, 3, 0];
+        let mut b = MAGIC_V1.to_vec();
+        b.extend_from_slice(&(raw.len() as u64).to_le_bytes());
+        for k in raw {
+            b.extend_from_slice(&k.to_le_bytes());
+        }
+        std::fs::write(&p, &b).unwrap();
+        let f = KeyFile::open(&p).unwrap();
+        assert_eq!(f.view().keys(), &[0, 3, 9, u64::MAX]);
+        assert!(f.view().contains(u64::MAX) && !f.view().contains(4));
+        // A short version-1 file.
+        std::fs::write(&p, &b[..b.len() - 1]).unwrap();
+        assert_eq!(
+            error(&p),
+            format!("{}: corrupt keys file: size does not match its header (delete it to start afresh)", p.display())
+        );
+    }
+
+    #[test]
+    fn corrupt_files_are_refused_with_what_is_wrong() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("k");
+        let k = keys(1000, 7);
+        write(&p, &k);
+        let good = std::fs::read(&p).unwrap();
+        let n = k.len();
+        let msg = |what: &str| format!("{}: corrupt keys file: {what} (delete it to start afresh)", p.display());
+        let cases: Vec<(Vec<u8>, &str)> = vec![
+            (b"not a keys file at all".to_vec(), "no keys header"),
+            (good[..10].to_vec(), "no keys header"),
+            (good[..good.len() - 4].to_vec(), "size does not match its header"),
+            (
+                {
+                    let mut b = good.clone();
+                    b[16] = 21; // directory bits over the limit
+                    b
+                },
+                "header out of range",
+            ),
+            (
+                {
+                    // Two neighbours of one bucket swapped.
+                    let mut b = good.clone();
+                    let bits = dir_bits_for(n as u64);
+                    let at = (1..n).find(|&i| bucket(k[i], bits) == bucket(k[i + 1], bits)).unwrap();
+                    let (i, j) = (HEADER_BYTES + 8 * at, HEADER_BYTES + 8 * (at + 1));
+                    let a: Vec<u8> = b[i..i + 8].to_vec();
+                    b.copy_within(j..j + 8, i);
+                    b[j..j + 8].copy_from_slice(&a);
+                    b
+                },
+                "keys out of order",
+            ),
+            (
+                {
+                    // A key moved to another bucket.
+                    let mut b = good.clone();
+                    b[HEADER_BYTES + 8 * 500 + 7] ^= 0x80;
+                    b
+                },
+                "a key outside its bucket",
+            ),
+            (
+                {
+                    // The last directory entry not n.
+                    let mut b = good.clone();
+                    let at = b.len() - 4;
+                    b[at..].copy_from_slice(&(n as u32 - 1).to_le_bytes());
+                    b
+                },
+                "directory bounds",
+            ),
+            (
+                {
+                    // A directory entry past the next one.
+                    let mut b = good.clone();
+                    let at = HEADER_BYTES + 8 * n + 4 * 3;
+                    b[at..at + 4].copy_from_slice(&(n as u32).to_le_bytes());
+                    b
+                },
+                "directory order",
+            ),
+        ];
+        for (bytes, what) in cases {
+            std::fs::write(&p, &bytes).unwrap();
+            assert_eq!(error(&p), msg(what));
+        }
+    }
+
+    #[test]
+    fn the_writer_refuses_keys_out_of_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("k");
+        let mut w = KeyFileWriter::create(&p, 4).unwrap();
+        w.push_sorted(&[1, 5]).unwrap();
+        let e = w.push_sorted(&[4]).unwrap_err().to_string();
+        assert!(e.ends_with("keys not in ascending order (internal error)"), "{e}");
+    }
+}

@@ -1,0 +1,63 @@
+//! The keys behind `new_since_previous_run`: the 64-bit identity hashes
+//! ([`crate::KeyHasher`]) of the records a run flagged, kept for the next run.
+//!
+//! Memory does not grow with the records: the previous run's keys are a
+//! sorted file mapped read-only ([`KeyFile`], probed through a bucket
+//! directory; its pages are page cache the kernel can drop and read again),
+//! and this run's keys are gathered per worker in a bounded buffer spilled as
+//! sorted runs ([`KeyRuns`]) and merged range by range into the next file
+//! ([`write_merged`]).
+//!
+//! File format (version 2, little-endian), `flagged.keys`:
+//!
+//! | offset | size | field |
+//! |---|---|---|
+//! | 0 | 8 | magic `CRLBKEY2` |
+//! | 8 | 8 | `n`, the number of keys |
+//! | 16 | 4 | `bits`, directory bits (0 to [`MAX_DIR_BITS`]) |
+//! | 20 | 4 | reserved, 0 |
+//! | 24 | 8·n | the keys, strictly ascending |
+//! | 24 + 8·n | 4·(2^bits + 1) | directory: entry `b` is the index of the first key whose top `bits` bits are ≥ `b`; the last entry is `n` |
+//!
+//! Version 1 (`CRLBKEYS`, `n`, then the keys) is still read (into memory,
+//! once) so a job's first run after an upgrade keeps its history.
+
+mod file;
+mod mapped;
+mod runs;
+mod writer;
+
+pub use file::{KeyFile, KeyView};
+pub use runs::{write_merged, KeyRuns, SortedRun, KEY_BUFFER_KEYS};
+pub use writer::KeyFileWriter;
+
+/// Magic of the current format.
+pub const MAGIC_V2: &[u8; 8] = b"CRLBKEY2";
+/// Magic of the first format (read only).
+pub const MAGIC_V1: &[u8; 8] = b"CRLBKEYS";
+/// Header bytes before the keys.
+pub const HEADER_BYTES: usize = 24;
+/// Largest directory: 2^20 buckets (4 MiB). Past ~4M keys, buckets hold
+/// more than 4 keys and are searched by bisection.
+pub const MAX_DIR_BITS: u32 = 20;
+/// Most keys a file holds (directory entries are u32).
+pub const MAX_KEYS: u64 = u32::MAX as u64;
+
+/// Directory bits for about `n` keys: about 4 keys per bucket.
+pub fn dir_bits_for(n: u64) -> u32 {
+    let per_bucket = (n / 4).max(1);
+    (63 - per_bucket.leading_zeros()).min(MAX_DIR_BITS)
+}
+
+/// The bucket of `key` in a directory of `bits` bits.
+#[inline(always)]
+pub(crate) fn bucket(key: u64, bits: u32) -> usize {
+    // bits = 0: one bucket (a shift by 64 is not defined).
+    usize::try_from(key.checked_shr(64 - bits).unwrap_or(0)).unwrap_or(usize::MAX)
+}
+
+/// Total file size for `n` keys and `bits` directory bits.
+pub(crate) fn file_len(n: u64, bits: u32) -> Option<u64> {
+    let dir = (1u64 << bits).checked_add(1)?.checked_mul(4)?;
+    (HEADER_BYTES as u64).checked_add(n.checked_mul(8)?)?.checked_add(dir)
+}

@@ -1,0 +1,262 @@
+//! This run's keys with bounded memory: each worker gathers keys in a
+//! buffer of [`KEY_BUFFER_KEYS`]; a full buffer is sorted, deduplicated and
+//! spilled to a run file with the bounds of its key ranges. At the end
+//! [`write_merged`] merges every run range by range (the keys are uniform
+//! hashes, so a range is about 1/1024 of them: merged in cache) into the
+//! next keys file.
+
+use std::fs::File;
+use std::io::{BufWriter, Read};
+use std::path::{Path, PathBuf};
+
+use super::writer::{write_keys, KeyFileWriter};
+use crate::error::CheckError;
+
+/// Keys a worker holds before it spills a sorted run (8 MiB).
+pub const KEY_BUFFER_KEYS: usize = 1 << 20;
+
+/// The merge works in 2^MERGE_RANGE_BITS ranges of the key space.
+const MERGE_RANGE_BITS: u32 = 10;
+const RANGES: usize = 1 << MERGE_RANGE_BITS;
+
+fn range_of(key: u64) -> usize {
+    usize::try_from(key >> (64 - MERGE_RANGE_BITS)).unwrap_or(RANGES)
+}
+
+/// For sorted keys: the index where each range starts (RANGES + 1 entries).
+fn range_bounds(keys: &[u64]) -> Vec<usize> {
+    let mut b = Vec::with_capacity(RANGES + 1);
+    let mut i = 0;
+    for r in 0..=RANGES {
+        // Ranges are small (~n/1024): a bisection per range.
+        i += keys.get(i..).unwrap_or_default().partition_point(|&k| range_of(k) < r);
+        b.push(i);
+    }
+    b
+}
+
+fn err(path: &Path, message: impl std::fmt::Display) -> CheckError {
+    CheckError::Keys { path: path.display().to_string(), message: message.to_string() }
+}
+
+/// A sorted, duplicate-free run of keys.
+#[derive(Debug)]
+pub enum SortedRun {
+    Memory(Vec<u64>),
+    Spilled(Spill),
+}
+
+impl SortedRun {
+    pub fn len(&self) -> usize {
+        match self {
+            SortedRun::Memory(v) => v.len(),
+            SortedRun::Spilled(s) => s.bounds.last().copied().unwrap_or(0),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A run on disk (removed when dropped).
+#[derive(Debug)]
+pub struct Spill {
+    path: PathBuf,
+    bounds: Vec<usize>,
+}
+
+impl Drop for Spill {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// One worker's keys.
+#[derive(Debug)]
+pub struct KeyRuns {
+    buf: Vec<u64>,
+    cap: usize,
+    dir: PathBuf,
+    name: String,
+    runs: Vec<SortedRun>,
+}
+
+impl KeyRuns {
+    /// Keys spill into `dir` as `{name}-{k}.run` past `cap` keys in memory.
+    pub fn new(dir: &Path, name: &str, cap: usize) -> Self {
+        KeyRuns { buf: Vec::new(), cap: cap.max(1), dir: dir.to_path_buf(), name: name.to_owned(), runs: Vec::new() }
+    }
+
+    /// Add keys (any order).
+    #[inline(never)]
+    pub fn extend(&mut self, keys: impl ExactSizeIterator<Item = u64>) -> Result<(), CheckError> {
+        if self.buf.len() + keys.len() > self.cap && !self.buf.is_empty() {
+            self.spill()?;
+        }
+        if self.buf.capacity() == 0 {
+            self.buf.reserve_exact(self.cap.max(keys.len()));
+        }
+        self.buf.extend(keys);
+        Ok(())
+    }
+
+    fn spill(&mut self) -> Result<(), CheckError> {
+        self.buf.sort_unstable();
+        self.buf.dedup();
+        crlbatch_write::atomic::create_dir_all(&self.dir)?;
+        let path = self.dir.join(format!("{}-{}.run", self.name, self.runs.len()));
+        let spill = Spill { path, bounds: range_bounds(&self.buf) };
+        let f = crlbatch_write::atomic::create_file(&spill.path)?;
+        let mut out = BufWriter::with_capacity(1 << 18, f);
+        write_keys(&mut out, &self.buf).map_err(|e| err(&spill.path, e))?;
+        out.into_inner().map_err(|e| err(&spill.path, e.error()))?;
+        self.runs.push(SortedRun::Spilled(spill));
+        self.buf.clear();
+        Ok(())
+    }
+
+    /// The runs: the spilled ones and the rest, sorted, in memory.
+    pub fn finish(mut self) -> Vec<SortedRun> {
+        self.buf.sort_unstable();
+        self.buf.dedup();
+        if !self.buf.is_empty() {
+            self.runs.push(SortedRun::Memory(std::mem::take(&mut self.buf)));
+        }
+        std::mem::take(&mut self.runs)
+    }
+}
+
+/// Read `len` keys from `f` into `buf`.
+fn read_keys(f: &mut File, len: usize, buf: &mut Vec<u64>) -> std::io::Result<()> {
+    buf.clear();
+    buf.resize(len, 0);
+    if cfg!(target_endian = "little") {
+        f.read_exact(bytemuck::cast_slice_mut(buf.as_mut_slice()))
+    } else {
+        let mut b = [0u8; 8];
+        for k in buf.iter_mut() {
+            f.read_exact(&mut b)?;
+            *k = u64::from_le_bytes(b);
+        }
+        Ok(())
+    }
+}
+
+/// Two sorted, duplicate-free lists into `out` (cleared), without
+/// duplicates. Branch-free steps: the keys are hashes, so which list leads
+/// is a coin toss the CPU cannot predict.
+fn merge_two_into(a: &[u64], b: &[u64], out: &mut Vec<u64>) {
+    out.clear();
+    out.reserve(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while let (Some(&x), Some(&y)) = (a.get(i), b.get(j)) {
+        out.push(x.min(y));
+        i += usize::from(x <= y);
+        j += usize::from(y <= x);
+    }
+    out.extend_from_slice(a.get(i..).unwrap_or_default());
+    out.extend_from_slice(b.get(j..).unwrap_or_default());
+}
+
+/// Merge sorted key lists (`slices`, e.g. mapped keys files, and `runs`)
+/// into a new keys file at `path`. Returns the number of distinct keys.
+pub fn write_merged(slices: &[&[u64]], runs: Vec<SortedRun>, path: &Path) -> Result<u64, CheckError> {
+    let expected =
+        slices.iter().map(|s| s.len() as u64).sum::<u64>() + runs.iter().map(|r| r.len() as u64).sum::<u64>();
+    let mut writer = KeyFileWriter::create(path, expected)?;
+    let mut memory: Vec<&[u64]> = slices.to_vec();
+    let mut spills: Vec<(&Spill, File, Vec<u64>)> = Vec::new();
+    for r in &runs {
+        match r {
+            SortedRun::Memory(v) => memory.push(v),
+            SortedRun::Spilled(s) => {
+                let f = File::open(&s.path).map_err(|e| err(&s.path, e))?;
+                spills.push((s, f, Vec::new()));
+            }
+        }
+    }
+    memory.retain(|s| !s.is_empty());
+    let memory_bounds: Vec<Vec<usize>> = memory.iter().map(|s| range_bounds(s)).collect();
+    let (mut acc, mut next) = (Vec::new(), Vec::new());
+    for r in 0..RANGES {
+        for (s, f, buf) in &mut spills {
+            let (lo, hi) = (s.bounds.get(r).copied().unwrap_or(0), s.bounds.get(r + 1).copied().unwrap_or(0));
+            read_keys(f, hi.saturating_sub(lo), buf).map_err(|e| err(&s.path, e))?;
+        }
+        let mut parts: Vec<&[u64]> = Vec::with_capacity(memory.len() + spills.len());
+        for (s, b) in memory.iter().zip(&memory_bounds) {
+            let (lo, hi) = (b.get(r).copied().unwrap_or(0), b.get(r + 1).copied().unwrap_or(0));
+            parts.push(s.get(lo..hi).unwrap_or_default());
+        }
+        parts.extend(spills.iter().map(|(_, _, buf)| buf.as_slice()));
+        parts.retain(|p| !p.is_empty());
+        match parts.as_slice() {
+            [] => {}
+            [one] => writer.push_sorted(one)?,
+            [first, rest @ ..] => {
+                acc.clear();
+                acc.extend_from_slice(first);
+                for p in rest {
+                    merge_two_into(&acc, p, &mut next);
+                    std::mem::swap(&mut acc, &mut next);
+                }
+                writer.push_sorted(&acc)?;
+            }
+        }
+    }
+    drop(spills);
+    drop(runs);
+    writer.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::*;
+    use crate::keys::KeyFile;
+
+    fn xorshift(mut x: u64) -> impl FnMut() -> u64 {
+        move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        }
+    }
+
+    #[test]
+    fn spilled_and_memory_runs_merge_into_one_sorted_set() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut next = xorshift(0x9e37_79b9_7f4a_7c15);
+        let mut all = Vec::new();
+        let mut runs = Vec::new();
+        for w in 0..3 {
+            // A tiny buffer: many spills, and keys repeated across runs.
+            let mut k = KeyRuns::new(&dir.path().join("spill"), &format!("w{w}"), 1000);
+            for _ in 0..7 {
+                let batch: Vec<u64> = (0..450).map(|_| next() % 20_000 * 0x0001_0000_0000_0001).collect();
+                all.extend_from_slice(&batch);
+                k.extend(batch.into_iter()).unwrap();
+            }
+            runs.extend(k.finish());
+        }
+        assert!(runs.iter().any(|r| matches!(r, SortedRun::Spilled(_))));
+        let extra: Vec<u64> = vec![0, 5, u64::MAX];
+        all.extend_from_slice(&extra);
+        all.sort_unstable();
+        all.dedup();
+        let path = dir.path().join("flagged.keys");
+        let n = write_merged(&[&extra], runs, &path).unwrap();
+        assert_eq!(n, all.len() as u64);
+        // Spill files are gone.
+        assert_eq!(std::fs::read_dir(dir.path().join("spill")).unwrap().count(), 0);
+        let f = KeyFile::open(&path).unwrap();
+        let v = f.view();
+        assert_eq!(v.keys(), all.as_slice());
+        for &k in &all {
+            assert!(v.contains(k));
+        }
+        assert!(!v.contains(1));
+    }
+}
