@@ -169,6 +169,49 @@ def check_rows(n, runs):
                   "records_per_second_whole_process": n / crl_wall, "attention": manifest["counts"]["attention"]}
 
 
+def gen_records_fixed_crls(n):
+    """n records against the same two 5M-entry CRLs as the 10M check
+    (the generator is deterministic: same seed and entries, same PKI)."""
+    if n == 10_000_000:
+        return gen_records(n)
+    d = os.path.join(CACHE, f"check-mem-{n}")
+    if not os.path.exists(os.path.join(d, "gen.json")):
+        sh([BIN, "gen", "--out", d, "--entries", "5000000", "--only", "sign-2023", "--only", "auth-2023",
+            "--records", str(n), "--record-files", str(max(1, n // 1_250_000))])
+    with open(os.path.join(d, "job.toml"), "w") as f:
+        f.write(
+            'name = "bench"\n'
+            '[[ca]]\ncert = "ca/sign-2023.der"\ncrl = ["crl/sign-2023.crl"]\n'
+            '[[ca]]\ncert = "ca/auth-2023.der"\ncrl = ["crl/auth-2023.crl"]\n'
+            '[input]\nrecords = "records"\n[output]\ndir = "out"\n'
+        )
+    return d
+
+
+def memory_rows(sizes, runs):
+    """Peak memory of the check as the records grow, the CRLs fixed: it
+    should stay flat once the result row groups are full (the previous
+    run's keys are a mapped file; this run's spill past a bounded buffer)."""
+    rows, facts = [], []
+    for n in sizes:
+        d = gen_records_fixed_crls(n)
+        job = os.path.join(d, "job.toml")
+        warm = [os.path.join(d, "records", f) for f in os.listdir(os.path.join(d, "records"))]
+        # Twice untimed: the index is built and the previous run's keys exist.
+        sh([BIN, "run", job, "--at", AT])
+        sh([BIN, "run", job, "--at", AT])
+        wall, rss = measure([BIN, "run", job, "--at", AT], runs, warm=warm)
+        manifest = json.load(open(os.path.join(d, "out", "_manifest.json")))
+        keys = os.path.getsize(os.path.join(d, "out", "_state", "flagged.keys"))
+        print(f"  memory {human(n)} records: {wall:.3f} s, {rss:.0f} MB", flush=True)
+        rows.append(("check, CRLs fixed (2 × 5M entries)", f"crlbatch run, {human(n)} records", wall, rss, None))
+        facts.append({"records": n, "peak_mb": rss, "wall": wall, "attention": manifest["counts"]["attention"],
+                      "keys_file_bytes": keys})
+    base = rows[0][2] if rows else 1.0
+    rows = [(w, name, wall, rss, wall / base) for w, name, wall, rss, _ in rows]
+    return rows, facts
+
+
 def scaling_rows(sizes, runs):
     """crlbatch index (default: signature digest only) and the hashing
     floor at each size: the cost should grow linearly."""
@@ -329,9 +372,13 @@ def main():
     print("scaling", flush=True)
     srows, points = scaling_rows([1_000_000] if args.quick else [1_000_000, 3_000_000, 10_000_000, 30_000_000], args.runs)
     rows += srows
+    mem_facts = []
     if not args.quick:
         print("partitions", flush=True)
         rows += partition_rows(10_000_000, 1700, args.runs)
+        print("memory vs records", flush=True)
+        mrows, mem_facts = memory_rows([1_000_000, 10_000_000, 20_000_000], args.runs)
+        rows += mrows
     svg_plot(points, os.path.join(HERE, "scaling.svg"))
     mc = {} if args.quick else micro()
     lk = lookups()
@@ -357,7 +404,8 @@ def main():
         else:
             lines.append(f"| {w} | {name} | {wall:.3f} | {rss:.0f} | {ratio:.2f} |")
     lines += ["", "Ratios: the ingest rows are relative to `crlbatch index` (default: no whole-file digest), the check rows to `crlbatch run`, "
-              "the scaling rows to `crlbatch index` at the same size, the partition rows to one CRL.", "",
+              "the scaling rows to `crlbatch index` at the same size, the partition rows to one CRL, "
+              "the memory rows to the smallest record count.", "",
               "![scaling](scaling.svg)", ""]
     for f in facts["ingest"]:
         lines.append(f"- index at {human(f['entries'])} entries: {f['index_bytes']} bytes, "
@@ -366,6 +414,9 @@ def main():
         lines.append(f"- check at {human(f['records'])} records: check phase {f['check_phase_seconds']:.2f} s "
                      f"({f['records_per_second_check_phase'] / 1e6:.2f} M records/s), whole process "
                      f"{f['records_per_second_whole_process'] / 1e6:.2f} M records/s; {f['attention']} records need attention")
+    for f in mem_facts:
+        lines.append(f"- check memory at {human(f['records'])} records (CRLs fixed): peak {f['peak_mb']:.0f} MB, "
+                     f"{f['attention']} records need attention, previous-run keys file {f['keys_file_bytes']} bytes (mapped)")
     lines.append("- index lookups, one core, 10M entries, random probes (`cargo bench -p crlbatch-index --bench lookup`): "
                  + ", ".join(f"{k} {int(v) / 1e6:.1f} M/s" for k, v in lk.items() if k != "entries"))
     if mc:

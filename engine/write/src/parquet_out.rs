@@ -17,8 +17,11 @@ use parquet::schema::types::ColumnPath;
 use crate::atomic;
 use crate::error::WriteError;
 
-/// Rows per row group at most.
-pub const MAX_ROW_GROUP_ROWS: usize = 1 << 20;
+/// Rows per row group at most (262,144; DuckDB writes 122,880). A worker
+/// buffers one row group per dataset: on the 10M-record check, 1,048,576
+/// rows peaked at 279 MB, 262,144 at 224 MB, in the same time and with the
+/// same output size (+0.03%).
+pub const MAX_ROW_GROUP_ROWS: usize = 1 << 18;
 /// Buffered bytes per row group at most before it is flushed.
 pub const MAX_ROW_GROUP_BYTES: usize = 128 << 20;
 /// Rows per part file at most.
