@@ -15,7 +15,7 @@ secs="${1:-30}"
 command -v cargo-fuzz >/dev/null || cargo install --locked --quiet cargo-fuzz
 export CARGO_TARGET_DIR="${CRLBATCH_FUZZ_TARGET_DIR:-$HOME/.cache/crlbatch/target-fuzz}"
 mkdir -p logs
-for t in crl_parse index_load job_file records; do
+for t in crl_parse index_load job_file records keys_load; do
     mkdir -p "corpus/$t"
     if ! cargo fuzz run -s none "$t" "corpus/$t" "seeds/$t" -- \
         -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 >"logs/$t.log" 2>&1; then

@@ -431,6 +431,20 @@ mod tests {
     }
 
     #[test]
+    fn the_fuzz_seeds_are_what_they_say() {
+        let seeds = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../fuzz/seeds/keys_load"));
+        let v2 = KeyFile::open(&seeds.join("v2.keys")).unwrap();
+        assert!(matches!(v2.store, Store::Mapped { n: 39, .. }));
+        let v1 = KeyFile::open(&seeds.join("v1.keys")).unwrap();
+        assert_eq!(v1.view().keys(), v2.view().keys());
+        let empty = seeds.join("empty.keys");
+        assert_eq!(
+            error(&empty),
+            format!("{}: corrupt keys file: no keys header (delete it to start afresh)", empty.display())
+        );
+    }
+
+    #[test]
     fn the_writer_refuses_keys_out_of_order() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("k");
