@@ -17,10 +17,15 @@ use crate::args::{Cli, Command};
 use crate::logging::Logging;
 
 fn main() -> ExitCode {
-    malloc::tune();
     // A panic is a bug: one line, then exit 101. Inside the Parquet decoder
     // fence a panic is a malformed input, reported as an error by the caller.
     let cli = Cli::parse();
+    // The job's check allocates and frees Parquet buffers all night long:
+    // keep them in the heap (see malloc.rs). Not for `index`, whose few
+    // large buffers are better returned.
+    if matches!(cli.command, Command::Run(_) | Command::Commit(_) | Command::Schedule(_)) {
+        malloc::tune();
+    }
     let logging = Logging::init(cli.log_format, cli.progress);
     let json = logging.json;
     std::panic::set_hook(Box::new(move |info| {
