@@ -408,7 +408,7 @@ mod tests {
                     // The last directory entry not n.
                     let mut b = good.clone();
                     let at = b.len() - 4;
-                    b[at..].copy_from_slice(&(n as u32 - 1).to_le_bytes());
+                    b[at..].copy_from_slice(&(u32::try_from(n).unwrap() - 1).to_le_bytes());
                     b
                 },
                 "directory bounds",
@@ -418,7 +418,7 @@ mod tests {
                     // A directory entry past the next one.
                     let mut b = good.clone();
                     let at = HEADER_BYTES + 8 * n + 4 * 3;
-                    b[at..at + 4].copy_from_slice(&(n as u32).to_le_bytes());
+                    b[at..at + 4].copy_from_slice(&u32::try_from(n).unwrap().to_le_bytes());
                     b
                 },
                 "directory order",
