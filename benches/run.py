@@ -85,11 +85,8 @@ def gen_crl(n):
     return crl, ca, pem
 
 
-def gen_records(n):
-    d = os.path.join(CACHE, f"check-{n}")
-    if not os.path.exists(os.path.join(d, "gen.json")):
-        sh([BIN, "gen", "--out", d, "--entries", str(n // 2), "--only", "sign-2023", "--only", "auth-2023",
-            "--records", str(n), "--record-files", "8"])
+def write_bench_job(d):
+    """The job the check benchmarks run: both CAs, the records, out/."""
     with open(os.path.join(d, "job.toml"), "w") as f:
         f.write(
             'name = "bench"\n'
@@ -97,6 +94,14 @@ def gen_records(n):
             '[[ca]]\ncert = "ca/auth-2023.der"\ncrl = ["crl/auth-2023.crl"]\n'
             '[input]\nrecords = "records"\n[output]\ndir = "out"\n'
         )
+
+
+def gen_records(n):
+    d = os.path.join(CACHE, f"check-{n}")
+    if not os.path.exists(os.path.join(d, "gen.json")):
+        sh([BIN, "gen", "--out", d, "--entries", str(n // 2), "--only", "sign-2023", "--only", "auth-2023",
+            "--records", str(n), "--record-files", "8"])
+    write_bench_job(d)
     return d
 
 
@@ -178,13 +183,7 @@ def gen_records_fixed_crls(n):
     if not os.path.exists(os.path.join(d, "gen.json")):
         sh([BIN, "gen", "--out", d, "--entries", "5000000", "--only", "sign-2023", "--only", "auth-2023",
             "--records", str(n), "--record-files", str(max(1, n // 1_250_000))])
-    with open(os.path.join(d, "job.toml"), "w") as f:
-        f.write(
-            'name = "bench"\n'
-            '[[ca]]\ncert = "ca/sign-2023.der"\ncrl = ["crl/sign-2023.crl"]\n'
-            '[[ca]]\ncert = "ca/auth-2023.der"\ncrl = ["crl/auth-2023.crl"]\n'
-            '[input]\nrecords = "records"\n[output]\ndir = "out"\n'
-        )
+    write_bench_job(d)
     return d
 
 
