@@ -38,6 +38,7 @@ fuzz_target!(|data: &[u8]| {
                 emit: Emit::All,
                 run_id: "fuzz".into(),
                 threads: 1,
+                key_buffer_keys: 0,
                 shard: None,
                 progress: None,
             };

@@ -169,6 +169,7 @@ fn check(c: &mut Criterion) {
         emit: Emit::Attention,
         run_id: "bench".into(),
         threads: 1,
+        key_buffer_keys: 0,
         shard: None,
         progress: None,
     };

@@ -53,6 +53,9 @@ pub struct CheckConfig {
     pub run_id: String,
     /// Worker threads (0: one per core).
     pub threads: usize,
+    /// Record keys a worker holds before it spills a sorted run (0: the
+    /// default, [`crate::keys::KEY_BUFFER_KEYS`]).
+    pub key_buffer_keys: usize,
     /// Check only this share of the row groups (scale-out).
     pub shard: Option<Shard>,
     /// Rows checked so far, for a progress display.
@@ -1081,7 +1084,11 @@ fn check_inner(
                         kids: Vec::new(),
                         kid_ids: HashMap::new(),
                         summary: Vec::new(),
-                        flagged: KeyRuns::new(spill_dir, &prefix, KEY_BUFFER_KEYS),
+                        flagged: KeyRuns::new(
+                            spill_dir,
+                            &prefix,
+                            if cfg.key_buffer_keys == 0 { KEY_BUFFER_KEYS } else { cfg.key_buffer_keys },
+                        ),
                         out: CheckOutput::default(),
                         scratch: Scratch::default(),
                     };

@@ -259,6 +259,11 @@ open('{bad}/text.parquet', 'w').write('ppid,auth_serial\n1,2\n')
     std::fs::write(&job, JOB.replace("Asia/Tokyo", "Mars/Olympus")).unwrap();
     let o = run(&["validate", job.to_str().unwrap()]);
     assert!(stderr(&o).contains("timezone \"Mars/Olympus\" is not an IANA time zone"), "{}", stderr(&o));
+    std::fs::write(&job, format!("{JOB}\n[check]\nkey_buffer_keys = 0\n")).unwrap();
+    let o = run(&["validate", job.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(78));
+    let want = format!("{}: [check] key_buffer_keys = 0: use 1 to 268435456 (default 1048576)", job.display());
+    assert!(stderr(&o).lines().any(|l| l.ends_with(&want)), "{}", stderr(&o));
     std::fs::write(&job, JOB).unwrap();
     let o = run(&["validate", job.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -509,4 +514,69 @@ print(pq.read_schema("{root}/records2/part-00000.parquet").field("ppid").type)
     // Nulls kept as nulls.
     let nulls = |out: &str| duck(&format!("select count(*) from ({}) where local_user_id is null", res(out)));
     assert_eq!(nulls("out"), nulls("out2"));
+}
+
+/// `new_since_previous_run` is the same whether a worker's keys stay in
+/// memory or spill as many small sorted runs (`[check] key_buffer_keys`),
+/// and so is the keys file left for the next run, byte for byte.
+#[test]
+fn spilled_keys_give_the_same_flags_and_keys_file() {
+    let (_d, root) = setup(30_000, 3);
+    // Run 1 sees two of the three record files, run 2 all three: records of
+    // the third file needing attention are new, the others carried over.
+    let part = root.join("records-part");
+    std::fs::create_dir_all(&part).unwrap();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root.join("records")).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    for f in &files[..2] {
+        std::fs::copy(f, part.join(f.file_name().unwrap())).unwrap();
+    }
+    let mut manifests = Vec::new();
+    for (name, extra) in [("big", ""), ("small", "\n[check]\nkey_buffer_keys = 100\n")] {
+        let out = format!("dir = \"out-{name}\"");
+        let first = JOB.replace("records = \"records\"", "records = \"records-part\"").replace("dir = \"out\"", &out);
+        let second = JOB.replace("dir = \"out\"", &out);
+        for (i, text) in [first, second].iter().enumerate() {
+            let job = root.join(format!("job-{name}-{i}.toml"));
+            std::fs::write(&job, format!("{text}{extra}")).unwrap();
+            let o = run(&["run", job.to_str().unwrap(), "--at", AT]);
+            assert!(o.status.success(), "{name} {i}: {}", stderr(&o));
+            let m: Value =
+                serde_json::from_slice(&std::fs::read(root.join(format!("out-{name}/_manifest.json"))).unwrap())
+                    .unwrap();
+            manifests.push(m["counts"].clone());
+        }
+        // Nothing left beside the keys file.
+        let mut state: Vec<String> = std::fs::read_dir(root.join(format!("out-{name}/_state")))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.contains("keys"))
+            .collect();
+        state.sort();
+        assert_eq!(state, ["flagged.keys"], "{name}");
+    }
+    let (big, small) = (&manifests[..2], &manifests[2..]);
+    assert_eq!(big, small);
+    assert_eq!(big[0]["new_since_previous_run"], big[0]["attention"]);
+    let (new, attention) = (big[1]["new_since_previous_run"].as_u64().unwrap(), big[1]["attention"].as_u64().unwrap());
+    assert!(new > 1_000 && attention > new + 1_000, "{}", big[1]);
+    assert_eq!(
+        std::fs::read(root.join("out-big/_state/flagged.keys")).unwrap(),
+        std::fs::read(root.join("out-small/_state/flagged.keys")).unwrap()
+    );
+    let res = |name: &str| {
+        format!(
+            "(select ppid, auth_serial, sign_serial, new_since_previous_run from read_parquet('{}/out-{name}/results/*/*.parquet'))",
+            root.display()
+        )
+    };
+    assert_eq!(
+        duck(&format!(
+            "select (select count(*) from {b}), (select count(*) from (select * from {b} except select * from {s})), \
+             (select count(*) from {s} where new_since_previous_run)",
+            b = res("big"),
+            s = res("small")
+        )),
+        format!("[({attention}, 0, {new})]")
+    );
 }

@@ -148,7 +148,11 @@ struct RawLimits {
 #[serde(deny_unknown_fields)]
 struct RawCheck {
     threads: Option<usize>,
+    key_buffer_keys: Option<usize>,
 }
+
+/// Largest `[check] key_buffer_keys` (2 GiB of keys per worker).
+pub const MAX_KEY_BUFFER_KEYS: usize = 1 << 28;
 
 /// One configured CA.
 #[derive(Debug, Clone)]
@@ -236,6 +240,9 @@ pub struct Job {
     /// Largest uncompressed records row group (`limits.max_row_group_bytes`).
     pub max_row_group_bytes: u64,
     pub threads: usize,
+    /// Record keys a check worker holds before it spills a sorted run
+    /// (`[check] key_buffer_keys`).
+    pub key_buffer_keys: usize,
     /// How remote sources are fetched (`[fetch]`; body limit from `limits`).
     pub fetch: FetchPolicy,
     /// Environment variables that overrode settings of the file.
@@ -438,6 +445,16 @@ impl Job {
             max_row_group_bytes: raw.limits.max_row_group_bytes.unwrap_or(crlbatch_check::DEFAULT_MAX_ROW_GROUP_BYTES),
             limits,
             threads: raw.check.threads.unwrap_or(0),
+            key_buffer_keys: match raw.check.key_buffer_keys {
+                None => crlbatch_check::keys::KEY_BUFFER_KEYS,
+                Some(n) if (1..=MAX_KEY_BUFFER_KEYS).contains(&n) => n,
+                Some(n) => {
+                    return Err(cfg(format!(
+                        "[check] key_buffer_keys = {n}: use 1 to {MAX_KEY_BUFFER_KEYS} (default {})",
+                        crlbatch_check::keys::KEY_BUFFER_KEYS
+                    )))
+                }
+            },
             overridden: Vec::new(),
             four: match &raw.four {
                 None => None,

@@ -215,6 +215,7 @@ pub(crate) fn check_config(
         emit: opts.emit.unwrap_or(job.emit),
         run_id: run_id.to_owned(),
         threads: job.threads,
+        key_buffer_keys: job.key_buffer_keys,
         shard,
         progress: Some(opts.progress.rows_done.clone()),
     }

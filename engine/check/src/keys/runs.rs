@@ -1,5 +1,6 @@
 //! This run's keys with bounded memory: each worker gathers keys in a
-//! buffer of [`KEY_BUFFER_KEYS`]; a full buffer is sorted, deduplicated and
+//! buffer of [`KEY_BUFFER_KEYS`] (or the job's `[check] key_buffer_keys`;
+//! one batch more at most); a full buffer is sorted, deduplicated and
 //! spilled to a run file with the bounds of its key ranges. At the end
 //! [`write_merged`] merges every run range by range (the keys are uniform
 //! hashes, so a range is about 1/1024 of them: merged in cache) into the
