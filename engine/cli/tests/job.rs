@@ -262,7 +262,7 @@ open('{bad}/text.parquet', 'w').write('ppid,auth_serial\n1,2\n')
     std::fs::write(&job, format!("{JOB}\n[check]\nkey_buffer_keys = 0\n")).unwrap();
     let o = run(&["validate", job.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(78));
-    let want = format!("{}: [check] key_buffer_keys = 0: use 1 to 268435456 (default 1048576)", job.display());
+    let want = format!("{}: [check] key_buffer_keys = 0: use 1024 to 268435456 (default 1048576)", job.display());
     assert!(stderr(&o).lines().any(|l| l.ends_with(&want)), "{}", stderr(&o));
     std::fs::write(&job, JOB).unwrap();
     let o = run(&["validate", job.to_str().unwrap()]);
@@ -517,7 +517,7 @@ print(pq.read_schema("{root}/records2/part-00000.parquet").field("ppid").type)
 }
 
 /// `new_since_previous_run` is the same whether a worker's keys stay in
-/// memory or spill as many small sorted runs (`[check] key_buffer_keys`),
+/// memory or spill small sorted runs (`[check] key_buffer_keys`),
 /// and so is the keys file left for the next run, byte for byte.
 #[test]
 fn spilled_keys_give_the_same_flags_and_keys_file() {
@@ -532,7 +532,7 @@ fn spilled_keys_give_the_same_flags_and_keys_file() {
         std::fs::copy(f, part.join(f.file_name().unwrap())).unwrap();
     }
     let mut manifests = Vec::new();
-    for (name, extra) in [("big", ""), ("small", "\n[check]\nkey_buffer_keys = 100\n")] {
+    for (name, extra) in [("big", ""), ("small", "\n[check]\nkey_buffer_keys = 1024\n")] {
         let out = format!("dir = \"out-{name}\"");
         let first = JOB.replace("records = \"records\"", "records = \"records-part\"").replace("dir = \"out\"", &out);
         let second = JOB.replace("dir = \"out\"", &out);

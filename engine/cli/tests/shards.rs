@@ -189,8 +189,17 @@ fn commit_waits_for_every_shard() {
     let abandoned = plan("2026-10-01", "2026-10-01T00:00:00Z");
     let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let recent = plan("2026-11-20", &now);
-    // The last shard commits.
+    // A shard output without its keys is not committed (its records' keys
+    // for the next run would be lost): that shard must run again.
+    let keys0 = root.join("out/.shards/run_date=2026-11-26/of-2/shard-0/flagged.keys");
+    std::fs::remove_file(&keys0).unwrap();
     let o = run(&["run", &sharded, "--at", AT, "--shard", "1/2"]);
+    assert_eq!(o.status.code(), Some(75), "{}", stderr(&o));
+    let want = format!("{}: No such file or directory (os error 2); run that shard again", keys0.display());
+    assert!(stderr(&o).lines().any(|l| l.ends_with(&want)), "{}", stderr(&o));
+    assert!(!root.join("out/_manifest.json").exists());
+    // The last shard (0, again) commits.
+    let o = run(&["run", &sharded, "--at", AT, "--shard", "0/2"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let m = manifest(&root, "out");
     assert_eq!(m["counts"]["records"], 30000);

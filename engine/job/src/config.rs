@@ -151,6 +151,9 @@ struct RawCheck {
     key_buffer_keys: Option<usize>,
 }
 
+/// Smallest `[check] key_buffer_keys` (8 KiB of keys per worker: fewer
+/// would spill a run file for every batch).
+pub const MIN_KEY_BUFFER_KEYS: usize = 1 << 10;
 /// Largest `[check] key_buffer_keys` (2 GiB of keys per worker).
 pub const MAX_KEY_BUFFER_KEYS: usize = 1 << 28;
 
@@ -447,13 +450,11 @@ impl Job {
             threads: raw.check.threads.unwrap_or(0),
             key_buffer_keys: match raw.check.key_buffer_keys {
                 None => crlbatch_check::keys::KEY_BUFFER_KEYS,
-                Some(n) if (1..=MAX_KEY_BUFFER_KEYS).contains(&n) => n,
-                Some(n) => {
-                    return Err(cfg(format!(
-                        "[check] key_buffer_keys = {n}: use 1 to {MAX_KEY_BUFFER_KEYS} (default {})",
-                        crlbatch_check::keys::KEY_BUFFER_KEYS
-                    )))
-                }
+                Some(n) if (MIN_KEY_BUFFER_KEYS..=MAX_KEY_BUFFER_KEYS).contains(&n) => n,
+                Some(n) => return Err(cfg(format!(
+                    "[check] key_buffer_keys = {n}: use {MIN_KEY_BUFFER_KEYS} to {MAX_KEY_BUFFER_KEYS} (default {})",
+                    crlbatch_check::keys::KEY_BUFFER_KEYS
+                ))),
             },
             overridden: Vec::new(),
             four: match &raw.four {

@@ -404,7 +404,11 @@ fn commit_inner(
                 timings: m.timings.clone(),
             });
         }
-        shard_keys.push(crate::state::open_keys(&d.join("flagged.keys"))?);
+        // Every shard writes its keys: a missing or damaged file is a shard
+        // to run again (committing without it would lose its records' keys).
+        let keys = crlbatch_check::KeyFile::open_existing(&d.join("flagged.keys"))
+            .map_err(|e| JobError::Incomplete(format!("{e}; run that shard again")))?;
+        shard_keys.push(keys);
         counts += &m.counts;
         worst = worst.max(m.exit_code);
         t_crls = t_crls.max(m.timings.crls);

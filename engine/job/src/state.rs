@@ -127,11 +127,21 @@ impl State {
         open_keys(&self.keys_path())
     }
 
-    /// Where a run writes the keys for the next run, until it succeeds
-    /// (a leftover of a failed run is removed).
+    /// Where a run writes the keys for the next run, until it succeeds.
+    /// Leftovers of a run that failed or was killed (the file, its
+    /// temporary and its spilled runs) are removed first; the caller holds
+    /// the run lock.
     pub fn pending_keys_path(&self) -> PathBuf {
         let p = self.dir.join("flagged.keys.next");
         let _ = std::fs::remove_file(&p);
+        let _ = std::fs::remove_dir_all(self.dir.join("flagged.keys.next.spill"));
+        if let Ok(entries) = std::fs::read_dir(&self.dir) {
+            for e in entries.flatten() {
+                if e.file_name().to_string_lossy().starts_with(".flagged.keys.next.tmp-") {
+                    let _ = std::fs::remove_file(e.path());
+                }
+            }
+        }
         p
     }
 
@@ -146,9 +156,14 @@ impl State {
 }
 
 /// Open a keys file (missing: empty); its faults are state faults.
-pub(crate) fn open_keys(path: &Path) -> Result<KeyFile, JobError> {
+fn open_keys(path: &Path) -> Result<KeyFile, JobError> {
     KeyFile::open(path).map_err(|e| match e {
-        crlbatch_check::CheckError::Keys { path, message } => JobError::State { path, message },
+        crlbatch_check::CheckError::Keys { path, message } => JobError::State {
+            path,
+            message: format!(
+                "{message} (delete it to start afresh: the next run then counts every record needing attention as new)"
+            ),
+        },
         other => JobError::Input(other),
     })
 }

@@ -27,10 +27,7 @@ enum Store {
 }
 
 fn corrupt(path: &Path, what: &str) -> CheckError {
-    CheckError::Keys {
-        path: path.display().to_string(),
-        message: format!("corrupt keys file: {what} (delete it to start afresh)"),
-    }
+    CheckError::Keys { path: path.display().to_string(), message: format!("corrupt keys file: {what}") }
 }
 
 fn io(path: &Path, e: &std::io::Error) -> CheckError {
@@ -46,17 +43,26 @@ impl KeyFile {
     /// Open `path`; a missing file is the empty set. The file is checked
     /// whole (size, directory, order of the keys) before it is used.
     pub fn open(path: &Path) -> Result<KeyFile, CheckError> {
-        let mut f = match File::open(path) {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(KeyFile::empty()),
-            Err(e) => return Err(io(path, &e)),
-        };
+        match File::open(path) {
+            Ok(f) => Self::read(path, f),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(KeyFile::empty()),
+            Err(e) => Err(io(path, &e)),
+        }
+    }
+
+    /// Open `path`, which must exist (a shard's keys: every shard writes one).
+    pub fn open_existing(path: &Path) -> Result<KeyFile, CheckError> {
+        let f = File::open(path).map_err(|e| io(path, &e))?;
+        Self::read(path, f)
+    }
+
+    fn read(path: &Path, mut f: File) -> Result<KeyFile, CheckError> {
         let len = f.metadata().map_err(|e| io(path, &e))?.len();
         let mut head = [0u8; HEADER_BYTES];
         let got = read_up_to(&mut f, &mut head).map_err(|e| io(path, &e))?;
         let magic = head.get(..8);
         if got >= 16 && magic == Some(MAGIC_V1.as_slice()) {
-            return Self::open_v1(path, f, len, &head);
+            return Self::open_v1(path, f, len, head.get(..got).unwrap_or_default());
         }
         if got < HEADER_BYTES || magic != Some(MAGIC_V2.as_slice()) {
             return Err(corrupt(path, "no keys header"));
@@ -89,7 +95,7 @@ impl KeyFile {
     }
 
     /// A version-1 file: the keys into memory, sorted, with a directory.
-    fn open_v1(path: &Path, mut f: File, len: u64, head: &[u8; HEADER_BYTES]) -> Result<KeyFile, CheckError> {
+    fn open_v1(path: &Path, mut f: File, len: u64, head: &[u8]) -> Result<KeyFile, CheckError> {
         let n = le_u64(head.get(8..16)).ok_or_else(|| corrupt(path, "header"))?;
         if n > MAX_KEYS || n.checked_mul(8).and_then(|b| b.checked_add(16)) != Some(len) {
             return Err(corrupt(path, "size does not match its header"));
@@ -331,6 +337,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let f = KeyFile::open(&dir.path().join("none")).unwrap();
         assert!(f.view().is_empty());
+        let e = KeyFile::open_existing(&dir.path().join("none")).unwrap_err().to_string();
+        assert!(e.ends_with("none: No such file or directory (os error 2)"), "{e}");
         assert!(!KeyView::EMPTY.contains(0));
         let mut out = Vec::new();
         KeyView::EMPTY.contains_each(&[1u64, 2], |&x| x, 12, &mut out);
@@ -351,12 +359,14 @@ mod tests {
         let f = KeyFile::open(&p).unwrap();
         assert_eq!(f.view().keys(), &[0, 3, 9, u64::MAX]);
         assert!(f.view().contains(u64::MAX) && !f.view().contains(4));
+        // An empty version-1 file (what a run that flagged nothing wrote).
+        let mut empty = b[..16].to_vec();
+        empty[8..16].copy_from_slice(&0u64.to_le_bytes());
+        std::fs::write(&p, &empty).unwrap();
+        assert!(KeyFile::open(&p).unwrap().view().is_empty());
         // A short version-1 file.
         std::fs::write(&p, &b[..b.len() - 1]).unwrap();
-        assert_eq!(
-            error(&p),
-            format!("{}: corrupt keys file: size does not match its header (delete it to start afresh)", p.display())
-        );
+        assert_eq!(error(&p), format!("{}: corrupt keys file: size does not match its header", p.display()));
     }
 
     #[test]
@@ -367,7 +377,7 @@ mod tests {
         write(&p, &k);
         let good = std::fs::read(&p).unwrap();
         let n = k.len();
-        let msg = |what: &str| format!("{}: corrupt keys file: {what} (delete it to start afresh)", p.display());
+        let msg = |what: &str| format!("{}: corrupt keys file: {what}", p.display());
         let cases: Vec<(Vec<u8>, &str)> = vec![
             (b"not a keys file at all".to_vec(), "no keys header"),
             (good[..10].to_vec(), "no keys header"),
@@ -438,10 +448,7 @@ mod tests {
         let v1 = KeyFile::open(&seeds.join("v1.keys")).unwrap();
         assert_eq!(v1.view().keys(), v2.view().keys());
         let empty = seeds.join("empty.keys");
-        assert_eq!(
-            error(&empty),
-            format!("{}: corrupt keys file: no keys header (delete it to start afresh)", empty.display())
-        );
+        assert_eq!(error(&empty), format!("{}: corrupt keys file: no keys header", empty.display()));
     }
 
     #[test]

@@ -2,12 +2,12 @@
 //!
 //! The one `unsafe` here is `memmap2::Mmap::map`: a mapping is unsound if
 //! the file is truncated or written while mapped (a read past the new end
-//! raises SIGBUS; a write changes bytes under a `&[u8]`). The keys file lives
-//! in the job's `_state/` folder, the run holds `_state/run.lock` while it is
-//! mapped, and crlbatch never modifies a keys file in place: a new one is
-//! written beside it and renamed over it, which leaves the mapped inode
-//! intact. Only an outside process truncating the file during the run could
-//! break this. The bytes are validated whole (`KeyView::check`) before use,
+//! raises SIGBUS; a write changes bytes under a `&[u8]`). crlbatch never
+//! modifies a keys file in place — the previous-run keys in `_state/`, a
+//! shard's `flagged.keys` — a new one is written beside it (temporary file)
+//! and renamed over it, which leaves a mapped inode intact. Only an outside
+//! process writing or truncating the file while a run uses it could break
+//! this. The bytes are validated whole (`KeyView::check`) before use,
 //! and read with bounds-checked accessors.
 
 #![allow(unsafe_code)]

@@ -37,8 +37,8 @@ pub const MAGIC_V2: &[u8; 8] = b"CRLBKEY2";
 pub const MAGIC_V1: &[u8; 8] = b"CRLBKEYS";
 /// Header bytes before the keys.
 pub const HEADER_BYTES: usize = 24;
-/// Largest directory: 2^20 buckets (4 MiB). Past ~4M keys, buckets hold
-/// more than 4 keys and are searched by bisection.
+/// Largest directory: 2^20 buckets (4 MiB). Past ~4M keys buckets hold
+/// more than 4 keys (scanned); past ~16M, more than 16 (bisected).
 pub const MAX_DIR_BITS: u32 = 20;
 /// Most keys a file holds (directory entries are u32).
 pub const MAX_KEYS: u64 = u32::MAX as u64;

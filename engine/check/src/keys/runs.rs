@@ -160,15 +160,20 @@ fn merge_two_into(a: &[u64], b: &[u64], out: &mut Vec<u64>) {
     out.extend_from_slice(b.get(j..).unwrap_or_default());
 }
 
-/// Merge sorted key lists (`slices`, e.g. mapped keys files, and `runs`)
-/// into a new keys file at `path`. Returns the number of distinct keys.
-pub fn write_merged(slices: &[&[u64]], runs: Vec<SortedRun>, path: &Path) -> Result<u64, CheckError> {
-    let expected =
-        slices.iter().map(|s| s.len() as u64).sum::<u64>() + runs.iter().map(|r| r.len() as u64).sum::<u64>();
-    let mut writer = KeyFileWriter::create(path, expected)?;
+/// Most spilled runs merged at once (each an open file); more are merged
+/// in passes first.
+const MAX_OPEN_RUNS: usize = 32;
+
+/// Merge `slices` and `runs`, range by range: `sink(range, keys)` gets each
+/// range's keys, sorted and distinct, in ascending order of ranges.
+fn merge_ranges(
+    slices: &[&[u64]],
+    runs: &[SortedRun],
+    mut sink: impl FnMut(usize, &[u64]) -> Result<(), CheckError>,
+) -> Result<(), CheckError> {
     let mut memory: Vec<&[u64]> = slices.to_vec();
     let mut spills: Vec<(&Spill, File, Vec<u64>)> = Vec::new();
-    for r in &runs {
+    for r in runs {
         match r {
             SortedRun::Memory(v) => memory.push(v),
             SortedRun::Spilled(s) => {
@@ -193,8 +198,8 @@ pub fn write_merged(slices: &[&[u64]], runs: Vec<SortedRun>, path: &Path) -> Res
         parts.extend(spills.iter().map(|(_, _, buf)| buf.as_slice()));
         parts.retain(|p| !p.is_empty());
         match parts.as_slice() {
-            [] => {}
-            [one] => writer.push_sorted(one)?,
+            [] => sink(r, &[])?,
+            [one] => sink(r, one)?,
             [first, rest @ ..] => {
                 acc.clear();
                 acc.extend_from_slice(first);
@@ -202,12 +207,58 @@ pub fn write_merged(slices: &[&[u64]], runs: Vec<SortedRun>, path: &Path) -> Res
                     merge_two_into(&acc, p, &mut next);
                     std::mem::swap(&mut acc, &mut next);
                 }
-                writer.push_sorted(&acc)?;
+                sink(r, &acc)?;
             }
         }
     }
-    drop(spills);
-    drop(runs);
+    Ok(())
+}
+
+/// Merge `runs` into one spilled run at `path`.
+fn merge_to_spill(runs: &[SortedRun], path: PathBuf) -> Result<SortedRun, CheckError> {
+    let f = crlbatch_write::atomic::create_file(&path)?;
+    // The file is removed if anything below fails.
+    let mut spill = Spill { path, bounds: Vec::with_capacity(RANGES + 1) };
+    let mut out = BufWriter::with_capacity(1 << 18, f);
+    let mut n = 0usize;
+    spill.bounds.push(0);
+    let path = spill.path.clone();
+    merge_ranges(&[], runs, |_, keys| {
+        write_keys(&mut out, keys).map_err(|e| err(&path, e))?;
+        n += keys.len();
+        spill.bounds.push(n);
+        Ok(())
+    })?;
+    out.into_inner().map_err(|e| err(&spill.path, e.error()))?;
+    Ok(SortedRun::Spilled(spill))
+}
+
+/// Merge sorted key lists (`slices`, e.g. mapped keys files, and `runs`)
+/// into a new keys file at `path`. Returns the number of distinct keys.
+/// At most [`MAX_OPEN_RUNS`] spilled runs are read at once: past that,
+/// groups of them are merged into one first.
+pub fn write_merged(slices: &[&[u64]], runs: Vec<SortedRun>, path: &Path) -> Result<u64, CheckError> {
+    let expected =
+        slices.iter().map(|s| s.len() as u64).sum::<u64>() + runs.iter().map(|r| r.len() as u64).sum::<u64>();
+    let (mut spilled, memory): (Vec<SortedRun>, Vec<SortedRun>) =
+        runs.into_iter().partition(|r| matches!(r, SortedRun::Spilled(_)));
+    let mut pass = 0usize;
+    while spilled.len() > MAX_OPEN_RUNS {
+        let mut merged = Vec::with_capacity(spilled.len().div_ceil(MAX_OPEN_RUNS));
+        let mut rest = spilled.into_iter();
+        loop {
+            let group: Vec<SortedRun> = rest.by_ref().take(MAX_OPEN_RUNS).collect();
+            let Some(SortedRun::Spilled(first)) = group.first() else { break };
+            let name = format!("{}.m{pass}", first.path.display());
+            merged.push(merge_to_spill(&group, PathBuf::from(name))?);
+        }
+        spilled = merged;
+        pass += 1;
+    }
+    let mut writer = KeyFileWriter::create(path, expected)?;
+    let all: Vec<SortedRun> = spilled.into_iter().chain(memory).collect();
+    merge_ranges(slices, &all, |_, keys| writer.push_sorted(keys))?;
+    drop(all);
     writer.finish()
 }
 
@@ -259,5 +310,38 @@ mod tests {
             assert!(v.contains(k));
         }
         assert!(!v.contains(1));
+    }
+
+    #[test]
+    fn more_runs_than_open_files_merge_in_passes() {
+        let dir = tempfile::tempdir().unwrap();
+        let spill = dir.path().join("spill");
+        let mut next = xorshift(0x2545_f491_4f6c_dd1d);
+        let mut all = Vec::new();
+        let mut k = KeyRuns::new(&spill, "w0", 1);
+        for _ in 0..3 * MAX_OPEN_RUNS + 5 {
+            let batch: Vec<u64> = (0..20).map(|_| next() % 5_000 * 0x0003_0000_0000_0001).collect();
+            all.extend_from_slice(&batch);
+            k.extend(batch.into_iter()).unwrap();
+        }
+        let runs = k.finish();
+        assert!(runs.iter().filter(|r| matches!(r, SortedRun::Spilled(_))).count() > 3 * MAX_OPEN_RUNS);
+        all.sort_unstable();
+        all.dedup();
+        let path = dir.path().join("flagged.keys");
+        assert_eq!(write_merged(&[], runs, &path).unwrap(), all.len() as u64);
+        assert_eq!(KeyFile::open(&path).unwrap().view().keys(), all.as_slice());
+        assert_eq!(std::fs::read_dir(&spill).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn an_unfinished_keys_file_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("flagged.keys");
+        let mut w = KeyFileWriter::create(&path, 3).unwrap();
+        w.push_sorted(&[1, 2, 3]).unwrap();
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        drop(w);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 }

@@ -88,11 +88,7 @@ impl KeyFileWriter {
 
     /// Complete the file and rename it into place. Returns the key count.
     pub fn finish(mut self) -> Result<u64, CheckError> {
-        let r = self.finish_inner();
-        if r.is_err() {
-            let _ = std::fs::remove_file(&self.tmp);
-        }
-        r
+        self.finish_inner()
     }
 
     fn finish_inner(&mut self) -> Result<u64, CheckError> {
@@ -122,6 +118,14 @@ impl KeyFileWriter {
             crlbatch_write::atomic::sync_dir(d)?;
         }
         Ok(self.n)
+    }
+}
+
+impl Drop for KeyFileWriter {
+    /// An unfinished file (an error on the way, a panic) is removed; after
+    /// `finish` the temporary name no longer exists.
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.tmp);
     }
 }
 
