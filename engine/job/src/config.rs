@@ -451,10 +451,12 @@ impl Job {
             key_buffer_keys: match raw.check.key_buffer_keys {
                 None => crlbatch_check::keys::KEY_BUFFER_KEYS,
                 Some(n) if (MIN_KEY_BUFFER_KEYS..=MAX_KEY_BUFFER_KEYS).contains(&n) => n,
-                Some(n) => return Err(cfg(format!(
+                Some(n) => {
+                    return Err(cfg(format!(
                     "[check] key_buffer_keys = {n}: use {MIN_KEY_BUFFER_KEYS} to {MAX_KEY_BUFFER_KEYS} (default {})",
                     crlbatch_check::keys::KEY_BUFFER_KEYS
-                ))),
+                )))
+                }
             },
             overridden: Vec::new(),
             four: match &raw.four {
