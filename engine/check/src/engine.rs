@@ -931,6 +931,7 @@ impl<'a> Worker<'a> {
         let md = file.metadata.metadata();
         let row_base: u64 = md.row_groups().iter().take(rg).map(|g| u64::try_from(g.num_rows()).unwrap_or(0)).sum();
         let decode_err = |message: String| CheckError::Decode { path: p.clone(), row_group: rg, message };
+        crate::guard::decode(|| check_dictionary_pages(&f, file, rg)).map_err(decode_err)?.map_err(decode_err)?;
         let mut reader = crate::guard::decode(|| {
             ParquetRecordBatchReaderBuilder::new_with_metadata(f, file.metadata.clone())
                 .with_projection(file.projection.clone())
@@ -986,6 +987,41 @@ struct Finished {
     /// Sorted runs, without duplicates in each.
     flagged: Vec<SortedRun>,
     out: CheckOutput,
+}
+
+/// Every projected byte-array column's dictionary page (the first page of
+/// its chunk, if any) must hold at least the 4-byte length of each value its
+/// header declares. The decoder reserves memory for the declared count before
+/// it reads (16 bytes a value for string views: up to 64 GiB), and a failed
+/// allocation aborts the process — a malformed file must be an error
+/// instead (found by fuzzing). Only dictionary pages are decompressed here.
+fn check_dictionary_pages(f: &File, file: &RecordsFile, rg: usize) -> Result<(), String> {
+    use parquet::column::page::{Page, PageReader};
+    use parquet::file::serialized_reader::SerializedPageReader;
+    let md = file.metadata.metadata();
+    let Some(group) = md.row_groups().get(rg) else { return Ok(()) };
+    let rows = usize::try_from(group.num_rows()).unwrap_or(0);
+    let chunk_reader = Arc::new(f.try_clone().map_err(|e| e.to_string())?);
+    for (leaf, col) in group.columns().iter().enumerate() {
+        if !file.projection.leaf_included(leaf) || col.column_type() != parquet::basic::Type::BYTE_ARRAY {
+            continue;
+        }
+        let mut pages = SerializedPageReader::new(chunk_reader.clone(), col, rows, None).map_err(|e| e.to_string())?;
+        if !pages.peek_next_page().map_err(|e| e.to_string())?.is_some_and(|m| m.is_dict) {
+            continue;
+        }
+        if let Some(Page::DictionaryPage { buf, num_values, .. }) = pages.get_next_page().map_err(|e| e.to_string())? {
+            let most = buf.len() / 4;
+            if usize::try_from(num_values).unwrap_or(usize::MAX) > most {
+                return Err(format!(
+                    "malformed Parquet data: column {}: dictionary page declares {num_values} values in {} bytes",
+                    col.column_path(),
+                    buf.len()
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Where a check writes.

@@ -350,6 +350,23 @@ fn corrupt_parquet_pages_are_an_error_not_a_crash() {
     );
     assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
     assert!(!root.join("out/results").exists());
+
+    // A dictionary page declaring 2,013,265,920 values in 1,440 bytes: the
+    // decoder would reserve 32 GB for the string views and the process
+    // would abort (a fuzz find); refused before decoding.
+    std::fs::copy(common::repo().join("engine/cli/tests/fixtures/records-dictionary-count-overflow.parquet"), &bad)
+        .unwrap();
+    let o = run(&["run", root.join("job.toml").to_str().unwrap(), "--at", AT]);
+    assert_eq!(o.status.code(), Some(65), "{}", stderr(&o));
+    assert_eq!(
+        stderr(&o).lines().last().unwrap(),
+        format!(
+            "crlbatch: error: {}: row group 0: malformed Parquet data: column \"ppid\": dictionary page declares \
+             2013265920 values in 1440 bytes",
+            bad.display()
+        )
+    );
+    assert!(!root.join("out/results").exists());
 }
 
 /// `output.metrics`: a Prometheus text file, valid exposition format, with
