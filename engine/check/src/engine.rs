@@ -1044,7 +1044,7 @@ pub fn check(
     previous: KeyView<'_>,
     outputs: &CheckOutputs,
 ) -> Result<CheckOutput, CheckError> {
-    let spill_dir = PathBuf::from(format!("{}.spill", outputs.keys.display()));
+    let spill_dir = crate::keys::spill_dir(&outputs.keys);
     let _ = std::fs::remove_dir_all(&spill_dir);
     let r = check_inner(cfg, files, issuers, previous, outputs, &spill_dir);
     let _ = std::fs::remove_dir_all(&spill_dir);

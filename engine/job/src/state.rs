@@ -133,15 +133,7 @@ impl State {
     /// the run lock.
     pub fn pending_keys_path(&self) -> PathBuf {
         let p = self.dir.join("flagged.keys.next");
-        let _ = std::fs::remove_file(&p);
-        let _ = std::fs::remove_dir_all(self.dir.join("flagged.keys.next.spill"));
-        if let Ok(entries) = std::fs::read_dir(&self.dir) {
-            for e in entries.flatten() {
-                if e.file_name().to_string_lossy().starts_with(".flagged.keys.next.tmp-") {
-                    let _ = std::fs::remove_file(e.path());
-                }
-            }
-        }
+        crlbatch_check::keys::remove_unfinished(&p);
         p
     }
 

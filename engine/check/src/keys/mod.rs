@@ -22,6 +22,8 @@
 //! Version 1 (`CRLBKEYS`, `n`, then the keys) is still read (into memory,
 //! once) so a job's first run after an upgrade keeps its history.
 
+use std::path::{Path, PathBuf};
+
 mod file;
 mod mapped;
 mod runs;
@@ -42,6 +44,35 @@ pub const HEADER_BYTES: usize = 24;
 pub const MAX_DIR_BITS: u32 = 20;
 /// Most keys a file holds (directory entries are u32).
 pub const MAX_KEYS: u64 = u32::MAX as u64;
+
+/// Where the sorted runs of the keys file `path` spill while it is being
+/// made: `{path}.spill/`.
+pub fn spill_dir(path: &Path) -> PathBuf {
+    PathBuf::from(format!("{}.spill", path.display()))
+}
+
+/// The start of the names of `path`'s temporary files (`.{name}.tmp-{pid}`
+/// beside it).
+fn tmp_prefix(path: &Path) -> String {
+    format!(".{}.tmp-", path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default())
+}
+
+/// Remove what an interrupted making of the keys file `path` left: the
+/// file, its temporary files, its spill folder. Only while no other process
+/// writes it (the caller holds the job's run lock).
+pub fn remove_unfinished(path: &Path) {
+    let _ = std::fs::remove_file(path);
+    let _ = std::fs::remove_dir_all(spill_dir(path));
+    let prefix = tmp_prefix(path);
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            if e.file_name().to_string_lossy().starts_with(&prefix) {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
+}
 
 /// Directory bits for about `n` keys: about 4 keys per bucket.
 pub fn dir_bits_for(n: u64) -> u32 {

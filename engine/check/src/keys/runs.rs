@@ -344,4 +344,20 @@ mod tests {
         drop(w);
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }
+
+    #[test]
+    fn leftovers_of_an_interrupted_file_are_removed_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("flagged.keys.next");
+        std::fs::write(&path, b"x").unwrap();
+        std::fs::write(dir.path().join(".flagged.keys.next.tmp-123"), b"x").unwrap();
+        std::fs::create_dir_all(crate::keys::spill_dir(&path).join("inner")).unwrap();
+        std::fs::write(dir.path().join("flagged.keys"), b"x").unwrap();
+        crate::keys::remove_unfinished(&path);
+        let left: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(left, ["flagged.keys"]);
+    }
 }

@@ -36,8 +36,7 @@ impl KeyFileWriter {
     pub fn create(path: &Path, expected: u64) -> Result<Self, CheckError> {
         let dir_path = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         crlbatch_write::atomic::create_dir_all(dir_path)?;
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let tmp = dir_path.join(format!(".{name}.tmp-{}", std::process::id()));
+        let tmp = dir_path.join(format!("{}{}", super::tmp_prefix(path), std::process::id()));
         let _ = std::fs::remove_file(&tmp);
         let f = crlbatch_write::atomic::create_file(&tmp)?;
         let bits = dir_bits_for(expected);
