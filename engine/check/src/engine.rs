@@ -989,12 +989,14 @@ struct Finished {
     out: CheckOutput,
 }
 
-/// Every projected byte-array column's dictionary page (the first page of
-/// its chunk, if any) must hold at least the 4-byte length of each value its
-/// header declares. The decoder reserves memory for the declared count before
-/// it reads (16 bytes a value for string views: up to 64 GiB), and a failed
-/// allocation aborts the process — a malformed file must be an error
-/// instead (found by fuzzing). Only dictionary pages are decompressed here.
+/// Every dictionary page of a projected byte-array column must hold at least
+/// the 4-byte length of each value its header declares. The decoder reserves
+/// memory for the declared count before it reads (16 bytes a value for
+/// string views: up to 64 GiB), and a failed allocation aborts the process —
+/// a malformed file must be an error instead (found by fuzzing). The decoder
+/// takes a dictionary page wherever it stands in the chunk, so every page
+/// header is read; only dictionary pages are decompressed, the others
+/// skipped.
 fn check_dictionary_pages(f: &File, file: &RecordsFile, rg: usize) -> Result<(), String> {
     use parquet::column::page::{Page, PageReader};
     use parquet::file::serialized_reader::SerializedPageReader;
@@ -1007,17 +1009,21 @@ fn check_dictionary_pages(f: &File, file: &RecordsFile, rg: usize) -> Result<(),
             continue;
         }
         let mut pages = SerializedPageReader::new(chunk_reader.clone(), col, rows, None).map_err(|e| e.to_string())?;
-        if !pages.peek_next_page().map_err(|e| e.to_string())?.is_some_and(|m| m.is_dict) {
-            continue;
-        }
-        if let Some(Page::DictionaryPage { buf, num_values, .. }) = pages.get_next_page().map_err(|e| e.to_string())? {
-            let most = buf.len() / 4;
-            if usize::try_from(num_values).unwrap_or(usize::MAX) > most {
-                return Err(format!(
-                    "malformed Parquet data: column {}: dictionary page declares {num_values} values in {} bytes",
-                    col.column_path(),
-                    buf.len()
-                ));
+        while let Some(page) = pages.peek_next_page().map_err(|e| e.to_string())? {
+            if !page.is_dict {
+                pages.skip_next_page().map_err(|e| e.to_string())?;
+                continue;
+            }
+            if let Some(Page::DictionaryPage { buf, num_values, .. }) =
+                pages.get_next_page().map_err(|e| e.to_string())?
+            {
+                if usize::try_from(num_values).unwrap_or(usize::MAX) > buf.len() / 4 {
+                    return Err(format!(
+                        "malformed Parquet data: column {}: dictionary page declares {num_values} values in {} bytes",
+                        col.column_path(),
+                        buf.len()
+                    ));
+                }
             }
         }
     }
