@@ -1,6 +1,6 @@
 //! The previous-run keys file on arbitrary bytes: a corrupt, truncated or
 //! hostile `flagged.keys` (version 1 or 2) is refused with an error; one
-//! that opens answers lookups, batch and single alike.
+//! that opens answers lookups, swept and single alike.
 #![no_main]
 
 use crlbatch_check::KeyFile;
@@ -18,10 +18,14 @@ fuzz_target!(|data: &[u8]| {
         let mut probes: Vec<u64> = data.chunks(8).map(|c| c.iter().fold(0u64, |a, &b| a << 8 | u64::from(b))).collect();
         probes.extend(view.keys().iter().take(64).copied());
         probes.extend([0, 1, u64::MAX]);
-        let mut each = Vec::new();
-        view.contains_each(&probes, |&k| k, 4, &mut each);
+        let mut tagged: Vec<(u64, u32)> = probes.iter().zip(0u32..).map(|(&k, i)| (k, i)).collect();
+        let mut each = vec![None; probes.len()];
+        view.sweep(&mut tagged, |i, hit| {
+            let slot = each.get_mut(i as usize).expect("a tag given");
+            assert!(slot.replace(hit).is_none(), "a tag reported twice");
+        });
         for (k, hit) in probes.iter().zip(&each) {
-            assert_eq!(view.contains(*k), *hit);
+            assert_eq!(Some(view.contains(*k)), *hit);
         }
         for k in view.keys().iter().take(64) {
             assert!(view.contains(*k));

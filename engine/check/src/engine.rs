@@ -18,7 +18,7 @@ use arrow_schema::SchemaRef;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use crlbatch_crl::{Reason, Timestamp};
-use crlbatch_write::{DatasetWriter, PartFile, TableSchema};
+use crlbatch_write::{DatasetWriter, PartFile, Resolve, TableSchema};
 
 use crate::columns::{StrCol, TsCol};
 use crate::error::CheckError;
@@ -173,7 +173,8 @@ struct Worker<'a> {
     tables: Vec<Option<&'a Partitions>>,
     /// Per issuer slot, distribution points already placed.
     dp_cache: Vec<HashMap<String, PartRes>>,
-    previous: KeyView<'a>,
+    /// Decides `new_since_previous_run` when a results row group closes.
+    news: NewSince<'a>,
     at_micros: i64,
     emit: Emit,
     run_id: String,
@@ -188,6 +189,28 @@ struct Worker<'a> {
     flagged: KeyRuns,
     out: CheckOutput,
     scratch: Scratch,
+}
+
+/// `new_since_previous_run`: the results writer hands over the keys of a
+/// row group's rows when it closes the group, and they are probed against
+/// the previous run's keys in one sweep (in key order, the file's pages
+/// released behind it), not one at a time as rows are judged.
+struct NewSince<'a> {
+    previous: KeyView<'a>,
+    /// Rows found new so far.
+    new: u64,
+}
+
+impl Resolve for NewSince<'_> {
+    fn resolve(&mut self, probes: &mut [(u64, u32)], values: &mut [bool]) {
+        let new = &mut self.new;
+        self.previous.sweep(probes, |row, found| {
+            if let (false, Some(v)) = (found, values.get_mut(row as usize)) {
+                *v = true;
+                *new += 1;
+            }
+        });
+    }
 }
 
 /// Output columns of one batch.
@@ -444,7 +467,8 @@ struct Scratch {
     arev: Vec<Option<crlbatch_index::Revocation>>,
     srev: Vec<Option<crlbatch_index::Revocation>>,
     keys: Vec<(usize, u64)>,
-    news: Vec<bool>,
+    /// (key, row of the output batch) of the records needing attention.
+    probes: Vec<(u64, u32)>,
 }
 
 impl Scratch {
@@ -455,7 +479,7 @@ impl Scratch {
         self.arev.clear();
         self.srev.clear();
         self.keys.clear();
-        self.news.clear();
+        self.probes.clear();
     }
 }
 
@@ -697,7 +721,7 @@ impl<'a> Worker<'a> {
         // would be new mappings, each page faulted in and cleared.
         let mut sc = std::mem::take(&mut self.scratch);
         sc.clear();
-        let Scratch { parsed, apos, spos, arev, srev, keys, news } = &mut sc;
+        let Scratch { parsed, apos, spos, arev, srev, keys, probes } = &mut sc;
         self.parse_rows(&cols, n, file, row_base, &mut rej, parsed);
 
         // Phase 2: locate every serial. A tight loop of independent lookups
@@ -800,45 +824,44 @@ impl<'a> Worker<'a> {
                 keys.push((k, key));
             }
         }
-        // Phase 4: was each of them flagged by the previous run? (Probes
-        // into a large set, each hinted a few keys ahead.)
-        self.previous.contains_each(keys, |&(_, key)| key, PREFETCH_AHEAD, news);
-        news.iter_mut().for_each(|n| *n = !*n);
         self.out.rows_attention += keys.len() as u64;
-        self.out.rows_new += news.iter().filter(|&&n| n).count() as u64;
         self.flagged.extend(keys.iter().map(|&(_, key)| key))?;
 
-        // Phase 5: outputs.
+        // Phase 4: outputs. Whether a record needing attention is new since
+        // the previous run is decided when its row group closes (its key
+        // goes with the row: `probes`).
         let mut out = Out::new(if self.emit == Emit::All { parsed.len() } else { keys.len() + 16 });
         let mut buf = String::with_capacity(64);
-        let mut attention = keys.iter().zip(news.iter()).peekable();
+        let mut attention = keys.iter().peekable();
         for (k, p) in parsed.iter().enumerate() {
-            let is_new = match attention.peek() {
-                Some(&(&(ak, _), &new)) if ak == k => {
+            match attention.peek() {
+                Some(&&(ak, key)) if ak == k => {
                     attention.next();
-                    Some(new)
+                    probes.push((key, u32::try_from(out.rows).unwrap_or(u32::MAX)));
                 }
-                _ => None,
-            };
-            if is_new.is_none() && self.emit != Emit::All {
-                continue;
+                _ if self.emit != Emit::All => continue,
+                _ => {}
             }
             let (av, sv, b4c) = judge(k, p);
-            self.push_output(&mut out, &mut buf, p, &av, sv.as_ref(), b4c, is_new.unwrap_or(false));
+            self.push_output(&mut out, &mut buf, p, &av, sv.as_ref(), b4c);
         }
-        self.scratch = sc;
         let arrow_err = |e: arrow_schema::ArrowError| CheckError::Decode {
             path: file.name.clone(),
             row_group: 0,
             message: e.to_string(),
         };
-        if out.rows > 0 {
+        let written = if out.rows > 0 {
             self.out.rows_emitted += out.rows as u64;
             let kids = StringArray::from_iter_values(self.kids.iter());
             let run = StringArray::from_iter_values([self.run_id.as_str()]);
-            let b = out.finish(&self.results_schema, &kids, &run, &cols).map_err(arrow_err)?;
-            self.results.write(&b)?;
-        }
+            out.finish(&self.results_schema, &kids, &run, &cols)
+                .map_err(arrow_err)
+                .and_then(|b| Ok(self.results.write_with(&b, probes, &mut self.news)?))
+        } else {
+            Ok(())
+        };
+        self.scratch = sc;
+        written?;
         if rej.rows > 0 {
             self.out.rows_rejected += rej.rows as u64;
             let b = rej.finish(&self.rejects_schema).map_err(arrow_err)?;
@@ -882,7 +905,6 @@ impl<'a> Worker<'a> {
         av: &Verdict,
         sv: Option<&Verdict>,
         b4c: Option<bool>,
-        is_new: bool,
     ) {
         out.rows += 1;
         out.input_rows.push(p.row);
@@ -908,7 +930,8 @@ impl<'a> Worker<'a> {
             }
         }
         out.b4c.append_option(b4c);
-        out.new.append_value(is_new);
+        // Decided by the writer (deferred column); a placeholder here.
+        out.new.append_value(false);
         let mut detail = String::new();
         if let Some(w) = av.why {
             detail = format!("auth: {}", why_text(self.issuers, w, self.kid_text(p.auth.kid)));
@@ -1101,7 +1124,7 @@ fn check_inner(
                         ready: issuers.ready_indexes(),
                         tables: issuers.partition_tables(),
                         dp_cache: Vec::new(),
-                        previous,
+                        news: NewSince { previous, new: 0 },
                         at_micros,
                         emit: cfg.emit,
                         run_id: cfg.run_id.clone(),
@@ -1113,7 +1136,8 @@ fn check_inner(
                             &prefix,
                         )?
                         .with_unique_columns(&UNIQUE_RESULT_COLUMNS)
-                        .with_plain_schema(),
+                        .with_plain_schema()
+                        .with_deferred_column("new_since_previous_run")?,
                         rejects: DatasetWriter::new(
                             rejects_dir,
                             rejects_schema.clone(),
@@ -1152,7 +1176,8 @@ fn check_inner(
                     // Each worker closes its own part files (the last row
                     // group, fsync) and sorts its own keys, while the other
                     // may still be checking.
-                    let results = worker.results.finish()?;
+                    let results = worker.results.finish_with(&mut worker.news)?;
+                    worker.out.rows_new = worker.news.new;
                     let rejects = worker.rejects.finish()?;
                     let flagged = worker.flagged.finish();
                     Ok(Finished {

@@ -415,9 +415,8 @@ fn commit_inner(
         t_check = t_check.max(m.timings.check);
     }
     let views: Vec<_> = shard_keys.iter().map(|k| k.view()).collect();
-    let slices: Vec<&[u64]> = views.iter().map(|v| v.keys()).collect();
     let flagged = state.pending_keys_path();
-    crlbatch_check::keys::write_merged(&slices, Vec::new(), &flagged)?;
+    crlbatch_check::keys::write_merged(&views, Vec::new(), &flagged)?;
     let summary: Vec<(SummaryKey, u64, u64)> = summary.into_iter().map(|(k, (n, b))| (k, n, b)).collect();
     let summary_files = write_summary(&staging.join("summary"), &summary, &run_id)?;
     publish_datasets(&staging, out, &date)?;

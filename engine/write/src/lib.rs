@@ -9,5 +9,7 @@ mod parquet_out;
 mod schema;
 
 pub use error::WriteError;
-pub use parquet_out::{DatasetWriter, PartFile, MAX_ROWS_PER_FILE, MAX_ROW_GROUP_BYTES, MAX_ROW_GROUP_ROWS};
+pub use parquet_out::{
+    DatasetWriter, NoDeferred, PartFile, Resolve, MAX_ROWS_PER_FILE, MAX_ROW_GROUP_BYTES, MAX_ROW_GROUP_ROWS,
+};
 pub use schema::{output_type, ColumnSpec, TableSchema};

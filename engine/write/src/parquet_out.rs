@@ -2,16 +2,26 @@
 //! zstd, microsecond UTC timestamps, no unsigned integers, key-value metadata
 //! (`schema_version`, `engine_version`, `run_id`), bounded row groups, and
 //! part files of bounded size.
+//!
+//! One Boolean column may be *deferred*: its values are decided when its row
+//! group closes, from keys given with the rows (see [`Resolve`]). The check
+//! uses it for `new_since_previous_run`, so that the previous run's keys are
+//! probed once per row group in key order (a sequential sweep) instead of
+//! once per row at random.
 
+use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use arrow_array::RecordBatch;
+use arrow_array::{ArrayRef, BooleanArray, RecordBatch};
 use arrow_schema::{DataType, SchemaRef};
-use parquet::arrow::arrow_writer::ArrowWriterOptions;
+use parquet::arrow::arrow_writer::{compute_leaves, ArrowColumnWriter, ArrowRowGroupWriterFactory, ArrowWriterOptions};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
+use parquet::errors::ParquetError;
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::types::ColumnPath;
 
 use crate::atomic;
@@ -38,6 +48,22 @@ pub struct PartFile {
     pub bytes: u64,
 }
 
+/// Decides the values of a deferred column when its row group closes.
+pub trait Resolve {
+    /// `probes`: (key, row in the row group) of the rows given a key, in row
+    /// order (the resolver may reorder them); `values`: one per row of the
+    /// group, all `false` on entry.
+    fn resolve(&mut self, probes: &mut [(u64, u32)], values: &mut [bool]);
+}
+
+/// For writers without a deferred column.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoDeferred;
+
+impl Resolve for NoDeferred {
+    fn resolve(&mut self, _probes: &mut [(u64, u32)], _values: &mut [bool]) {}
+}
+
 /// Writes `part-NNNNN.parquet` files into one folder.
 pub struct DatasetWriter {
     dir: PathBuf,
@@ -51,9 +77,33 @@ pub struct DatasetWriter {
     /// Do not embed the Arrow schema: readers see the Parquet types only
     /// (dictionary-typed string columns then read back as plain strings).
     plain_schema: bool,
+    /// The deferred column: its field index (also its leaf: only flat
+    /// schemas have one).
+    deferred: Option<usize>,
+    max_group_rows: usize,
     next_part: usize,
-    current: Option<(ArrowWriter<std::fs::File>, PathBuf, u64)>,
+    current: Option<Part>,
     done: Vec<PartFile>,
+}
+
+/// The part file being written.
+struct Part {
+    file: SerializedFileWriter<File>,
+    factory: ArrowRowGroupWriterFactory,
+    path: PathBuf,
+    /// Rows in the file, the open row group included.
+    rows: u64,
+    group: Option<Group>,
+    groups: usize,
+}
+
+/// The row group being encoded.
+struct Group {
+    /// One per leaf column.
+    writers: Vec<ArrowColumnWriter>,
+    rows: usize,
+    /// The deferred column's keys: (key, row in the group).
+    probes: Vec<(u64, u32)>,
 }
 
 impl std::fmt::Debug for DatasetWriter {
@@ -86,6 +136,8 @@ impl DatasetWriter {
             prefix: prefix.to_owned(),
             unique_columns: Vec::new(),
             plain_schema: false,
+            deferred: None,
+            max_group_rows: MAX_ROW_GROUP_ROWS,
             next_part: 0,
             current: None,
             done: Vec::new(),
@@ -102,6 +154,25 @@ impl DatasetWriter {
     /// dictionary.
     pub fn with_unique_columns(mut self, names: &[&str]) -> Self {
         self.unique_columns = names.iter().map(|n| (*n).to_owned()).collect();
+        self
+    }
+
+    /// Make the Boolean column `name` deferred: the values the batches carry
+    /// in it are ignored; they are decided by [`Resolve`] when the row group
+    /// closes (rows given no key are `false`). The schema must be flat.
+    pub fn with_deferred_column(mut self, name: &str) -> Result<Self, WriteError> {
+        let i = self.schema.index_of(name).map_err(|e| WriteError::Schema(e.to_string()))?;
+        let flat = self.schema.fields().iter().all(|f| !f.data_type().is_nested());
+        if !flat || self.schema.field(i).data_type() != &DataType::Boolean {
+            return Err(WriteError::Schema(format!("deferred column {name}: must be Boolean in a flat schema")));
+        }
+        self.deferred = Some(i);
+        Ok(self)
+    }
+
+    /// Rows per row group at most (default [`MAX_ROW_GROUP_ROWS`]; at least 1).
+    pub fn with_max_row_group_rows(mut self, rows: usize) -> Self {
+        self.max_group_rows = rows.max(1);
         self
     }
 
@@ -137,42 +208,87 @@ impl DatasetWriter {
         let file = atomic::create_file(&path)?;
         let props = self.props()?;
         let options = ArrowWriterOptions::new().with_properties(props).with_skip_arrow_metadata(self.plain_schema);
-        let w = ArrowWriter::try_new_with_options(file, self.schema.clone(), options)
+        // The Arrow writer sets up the file (schema, properties, embedded
+        // Arrow schema); row groups are then encoded column by column here,
+        // which lets one column wait until its group closes.
+        let (file, factory) = ArrowWriter::try_new_with_options(file, self.schema.clone(), options)
+            .and_then(ArrowWriter::into_serialized_writer)
             .map_err(|e| WriteError::Parquet { path: path.display().to_string(), message: e.to_string() })?;
-        self.current = Some((w, path, 0));
+        self.current = Some(Part { file, factory, path, rows: 0, group: None, groups: 0 });
         Ok(())
     }
 
     /// Write a batch (its schema must be the dataset's).
     pub fn write(&mut self, batch: &RecordBatch) -> Result<(), WriteError> {
+        self.write_with(batch, &[], &mut NoDeferred)
+    }
+
+    /// Write a batch with the keys of its deferred column: (key, row in the
+    /// batch), rows ascending; `resolve` decides the values of every row
+    /// group this write closes.
+    pub fn write_with(
+        &mut self,
+        batch: &RecordBatch,
+        probes: &[(u64, u32)],
+        resolve: &mut dyn Resolve,
+    ) -> Result<(), WriteError> {
         if batch.num_rows() == 0 {
             return Ok(());
         }
-        if self.current.as_ref().is_some_and(|(_, _, rows)| *rows >= MAX_ROWS_PER_FILE) {
-            self.close_current()?;
+        if self.current.as_ref().is_some_and(|p| p.rows >= MAX_ROWS_PER_FILE) {
+            self.close_current(resolve)?;
         }
         if self.current.is_none() {
             self.open()?;
         }
-        if let Some((w, path, rows)) = self.current.as_mut() {
-            let perr = |e: parquet::errors::ParquetError| WriteError::Parquet {
-                path: path.display().to_string(),
-                message: e.to_string(),
-            };
-            w.write(batch).map_err(perr)?;
-            *rows += batch.num_rows() as u64;
-            if w.in_progress_size() > MAX_ROW_GROUP_BYTES {
-                w.flush().map_err(perr)?;
+        let (schema, deferred, max_rows) = (self.schema.clone(), self.deferred, self.max_group_rows);
+        let Some(part) = self.current.as_mut() else { return Ok(()) };
+        let path = part.path.clone();
+        let perr = perr(&path);
+        let mut from = 0usize;
+        let mut probes = probes;
+        while from < batch.num_rows() {
+            if part.group.is_none() {
+                let writers = part.factory.create_column_writers(part.groups).map_err(&perr)?;
+                part.group = Some(Group { writers, rows: 0, probes: Vec::new() });
+            }
+            let Some(group) = part.group.as_mut() else { break };
+            let take = (max_rows - group.rows.min(max_rows)).min(batch.num_rows() - from).max(1);
+            let slice = batch.slice(from, take);
+            let mut leaves = group.writers.iter_mut();
+            for (i, (field, column)) in schema.fields().iter().zip(slice.columns()).enumerate() {
+                if Some(i) == deferred {
+                    leaves.next();
+                    continue;
+                }
+                for leaf in compute_leaves(field.as_ref(), column).map_err(&perr)? {
+                    let w = leaves.next().ok_or_else(|| perr(ParquetError::General("column count".into())))?;
+                    w.write(&leaf).map_err(&perr)?;
+                }
+            }
+            let end = from + take;
+            let here = probes.partition_point(|&(_, row)| (row as usize) < end);
+            let (mine, later) = probes.split_at(here);
+            let base = group.rows;
+            let at = |row: u32| u32::try_from((row as usize).saturating_sub(from) + base).unwrap_or(u32::MAX);
+            group.probes.extend(mine.iter().map(|&(key, row)| (key, at(row))));
+            probes = later;
+            group.rows += take;
+            part.rows += take as u64;
+            from = end;
+            let bytes: usize = group.writers.iter().map(ArrowColumnWriter::get_estimated_total_bytes).sum();
+            if group.rows >= max_rows || bytes > MAX_ROW_GROUP_BYTES {
+                close_group(part, &schema, deferred, resolve)?;
             }
         }
         Ok(())
     }
 
-    fn close_current(&mut self) -> Result<(), WriteError> {
-        if let Some((w, path, rows)) = self.current.take() {
-            let file = w
-                .into_inner()
-                .map_err(|e| WriteError::Parquet { path: path.display().to_string(), message: e.to_string() })?;
+    fn close_current(&mut self, resolve: &mut dyn Resolve) -> Result<(), WriteError> {
+        if let Some(mut part) = self.current.take() {
+            close_group(&mut part, &self.schema, self.deferred, resolve)?;
+            let Part { file, path, rows, .. } = part;
+            let file = file.into_inner().map_err(perr(&path))?;
             file.sync_all().map_err(|e| WriteError::io(&path, &e))?;
             let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
             let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -183,11 +299,176 @@ impl DatasetWriter {
 
     /// Close; an empty dataset still gets one (empty) part file, so readers
     /// see the schema.
-    pub fn finish(mut self) -> Result<Vec<PartFile>, WriteError> {
+    pub fn finish(self) -> Result<Vec<PartFile>, WriteError> {
+        self.finish_with(&mut NoDeferred)
+    }
+
+    /// [`Self::finish`], deciding the deferred values of the last row group.
+    pub fn finish_with(mut self, resolve: &mut dyn Resolve) -> Result<Vec<PartFile>, WriteError> {
         if self.current.is_none() && self.done.is_empty() {
             self.open()?;
         }
-        self.close_current()?;
+        self.close_current(resolve)?;
         Ok(self.done)
+    }
+}
+
+fn perr(path: &Path) -> impl Fn(ParquetError) -> WriteError + '_ {
+    move |e| WriteError::Parquet { path: path.display().to_string(), message: e.to_string() }
+}
+
+/// Encode the deferred column of the open row group, if any, and append
+/// every column chunk to the file.
+fn close_group(
+    part: &mut Part,
+    schema: &SchemaRef,
+    deferred: Option<usize>,
+    resolve: &mut dyn Resolve,
+) -> Result<(), WriteError> {
+    let Some(mut group) = part.group.take() else { return Ok(()) };
+    let path = part.path.clone();
+    let perr = perr(&path);
+    if let Some(i) = deferred {
+        let mut values = vec![false; group.rows];
+        resolve.resolve(&mut group.probes, &mut values);
+        group.probes = Vec::new();
+        let array: ArrayRef = Arc::new(BooleanArray::from(values));
+        let (Some(field), Some(w)) = (schema.fields().get(i), group.writers.get_mut(i)) else {
+            return Err(perr(ParquetError::General("deferred column".into())));
+        };
+        for leaf in compute_leaves(field.as_ref(), &array).map_err(&perr)? {
+            w.write(&leaf).map_err(&perr)?;
+        }
+    }
+    let mut rg = part.file.next_row_group().map_err(&perr)?;
+    for w in group.writers {
+        w.close().and_then(|chunk| chunk.append_to_row_group(&mut rg)).map_err(&perr)?;
+    }
+    rg.close().map_err(&perr)?;
+    part.groups += 1;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::*;
+    use arrow_array::{Array, Int64Array, StringArray};
+    use arrow_schema::{Field, Schema};
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+    /// Marks a row when its key is a multiple of 3, and records what it saw.
+    #[derive(Default)]
+    struct Thirds {
+        groups: Vec<Vec<(u64, u32)>>,
+    }
+
+    impl Resolve for Thirds {
+        fn resolve(&mut self, probes: &mut [(u64, u32)], values: &mut [bool]) {
+            self.groups.push(probes.to_vec());
+            for &(key, row) in probes.iter() {
+                values[row as usize] = key % 3 == 0;
+            }
+        }
+    }
+
+    fn schema() -> SchemaRef {
+        Arc::new(Schema::new(vec![
+            Field::new("id", DataType::Int64, false),
+            Field::new("flag", DataType::Boolean, false),
+            Field::new("name", DataType::Utf8, true),
+        ]))
+    }
+
+    /// Rows `ids`, every placeholder flag `true` (the writer must ignore them).
+    fn batch(ids: std::ops::Range<i64>) -> RecordBatch {
+        let n = (ids.end - ids.start) as usize;
+        let cols: Vec<ArrayRef> = vec![
+            Arc::new(Int64Array::from_iter_values(ids.clone())),
+            Arc::new(BooleanArray::from(vec![true; n])),
+            Arc::new(StringArray::from_iter_values(ids.map(|i| format!("r{i}")))),
+        ];
+        RecordBatch::try_new(schema(), cols).unwrap()
+    }
+
+    #[test]
+    fn deferred_values_are_decided_per_row_group_and_land_on_their_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = DatasetWriter::new(dir.path(), schema(), 1, "run", "part")
+            .unwrap()
+            .with_deferred_column("flag")
+            .unwrap()
+            .with_max_row_group_rows(5);
+        let mut r = Thirds::default();
+        // Keys on some rows (key = 100 + id); batches straddle row groups.
+        let keyed = |ids: std::ops::Range<i64>| -> Vec<(u64, u32)> {
+            let start = ids.start;
+            ids.filter(|i| i % 2 == 0).map(|i| (100 + i as u64, (i - start) as u32)).collect()
+        };
+        for ids in [0..3, 3..10, 10..14] {
+            w.write_with(&batch(ids.clone()), &keyed(ids), &mut r).unwrap();
+        }
+        let parts = w.finish_with(&mut r).unwrap();
+        assert_eq!(parts.len(), 1);
+        assert_eq!(parts[0].rows, 14);
+        // Three groups (5, 5, 4 rows), each resolved once, with rows
+        // relative to the group.
+        assert_eq!(
+            r.groups,
+            vec![vec![(100, 0), (102, 2), (104, 4)], vec![(106, 1), (108, 3)], vec![(110, 0), (112, 2)],]
+        );
+        let f = File::open(dir.path().join(&parts[0].file)).unwrap();
+        let b = ParquetRecordBatchReaderBuilder::try_new(f).unwrap();
+        let sizes: Vec<i64> = b.metadata().row_groups().iter().map(|g| g.num_rows()).collect();
+        assert_eq!(sizes, vec![5, 5, 4]);
+        let mut got = Vec::new();
+        for batch in b.build().unwrap() {
+            let batch = batch.unwrap();
+            let ids = batch.column(0).as_any().downcast_ref::<Int64Array>().unwrap();
+            let flags = batch.column(1).as_any().downcast_ref::<BooleanArray>().unwrap();
+            assert_eq!(flags.null_count(), 0);
+            got.extend(ids.values().iter().zip(flags.values().iter()).map(|(&i, f)| (i, f)));
+        }
+        // True exactly where a key was given and (100 + id) % 3 == 0.
+        let want: Vec<(i64, bool)> = (0..14).map(|i| (i, i % 2 == 0 && (100 + i) % 3 == 0)).collect();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn only_boolean_columns_can_be_deferred() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = DatasetWriter::new(dir.path(), schema(), 1, "run", "part")
+            .unwrap()
+            .with_deferred_column("name")
+            .unwrap_err();
+        assert_eq!(e.to_string(), "schema file: deferred column name: must be Boolean in a flat schema");
+        let e = DatasetWriter::new(dir.path(), schema(), 1, "run", "part")
+            .unwrap()
+            .with_deferred_column("nope")
+            .unwrap_err();
+        assert!(e.to_string().starts_with("schema file: Schema error: Unable to get field named \"nope\""), "{e}");
+    }
+
+    #[test]
+    fn writers_without_a_deferred_column_keep_every_value() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = DatasetWriter::new(dir.path(), schema(), 1, "run", "part").unwrap().with_max_row_group_rows(4);
+        w.write(&batch(0..10)).unwrap();
+        let parts = w.finish().unwrap();
+        let f = File::open(dir.path().join(&parts[0].file)).unwrap();
+        let b = ParquetRecordBatchReaderBuilder::try_new(f).unwrap();
+        let sizes: Vec<i64> = b.metadata().row_groups().iter().map(|g| g.num_rows()).collect();
+        assert_eq!(sizes, vec![4, 4, 2]);
+        let kv = b.metadata().file_metadata().key_value_metadata().unwrap();
+        assert!(kv.iter().any(|k| k.key == "run_id" && k.value.as_deref() == Some("run")));
+        let flags: Vec<bool> = b
+            .build()
+            .unwrap()
+            .flat_map(|x| {
+                let x = x.unwrap();
+                x.column(1).as_any().downcast_ref::<BooleanArray>().unwrap().values().iter().collect::<Vec<_>>()
+            })
+            .collect();
+        assert_eq!(flags, vec![true; 10]);
     }
 }

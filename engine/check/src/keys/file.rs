@@ -91,6 +91,11 @@ impl KeyFile {
             }
         };
         file.view().check().map_err(|what| corrupt(path, what))?;
+        // The check read every page: give them back (sweeps fault in what
+        // they need, a window at a time).
+        if let Store::Mapped { map, .. } = &file.store {
+            map.release(0, map.bytes().len());
+        }
         Ok(file)
     }
 
@@ -113,15 +118,48 @@ impl KeyFile {
 
     /// Lookups.
     pub fn view(&self) -> KeyView<'_> {
-        let (keys, dir) = match &self.store {
-            Store::Empty => (&[][..], &[][..]),
+        let (keys, dir, map) = match &self.store {
+            Store::Empty => (&[][..], &[][..], None),
             Store::Mapped { map, n } => (
                 map.u64s(HEADER_BYTES, *n).unwrap_or_default(),
                 map.u32s(HEADER_BYTES + 8 * n, (1usize << self.bits) + 1).unwrap_or_default(),
+                Some(map),
             ),
-            Store::Owned { keys, dir } => (keys.as_slice(), dir.as_slice()),
+            Store::Owned { keys, dir } => (keys.as_slice(), dir.as_slice(), None),
         };
-        KeyView { keys, dir, bits: self.bits }
+        KeyView { keys, dir, bits: self.bits, map }
+    }
+}
+
+/// Reorder `items` so that chunk `c` (by `chunk(key)`) holds
+/// `starts[c]..starts[c + 1]`: an in-place counting sort (each item is
+/// moved straight to the next free place of its chunk; the one there moves
+/// on in turn). `starts` must be the prefix sums of the chunk sizes.
+fn sort_by_chunk(items: &mut [(u64, u32)], starts: &[usize], chunk: impl Fn(u64) -> usize) {
+    let mut next: Vec<usize> = starts.to_vec();
+    for c in 0..starts.len().saturating_sub(1) {
+        let end = starts.get(c + 1).copied().unwrap_or(0);
+        while let Some(&at) = next.get(c).filter(|&&at| at < end) {
+            let Some(&first) = items.get(at) else { return };
+            let mut item = first;
+            // Follow the cycle until an item of chunk c comes back.
+            loop {
+                let d = chunk(item.0);
+                if d == c {
+                    break;
+                }
+                let Some(slot) = next.get_mut(d) else { return };
+                let Some(there) = items.get_mut(*slot) else { return };
+                std::mem::swap(&mut item, there);
+                *slot += 1;
+            }
+            if let Some(here) = items.get_mut(at) {
+                *here = item;
+            }
+            if let Some(n) = next.get_mut(c) {
+                *n += 1;
+            }
+        }
     }
 }
 
@@ -171,11 +209,25 @@ pub struct KeyView<'a> {
     keys: &'a [u64],
     dir: &'a [u32],
     bits: u32,
+    /// The mapping `keys` and `dir` live in, when mapped (for releasing
+    /// the pages a sweep has passed).
+    map: Option<&'a Mapped>,
 }
+
+/// Bytes of keys a sweep reads between two releases of their pages: the
+/// resident part of a mapped keys file stays about this size per sweep,
+/// whatever the file's size.
+pub const SWEEP_WINDOW_BYTES: usize = 1 << 20;
+
+/// How many probes ahead a sweep hints its cache lines.
+const SWEEP_AHEAD: usize = 12;
+
+/// Most chunks a sweep cuts its probes into (a counting sort by top bits).
+const MAX_SWEEP_BITS: u32 = 16;
 
 impl<'a> KeyView<'a> {
     /// No keys.
-    pub const EMPTY: KeyView<'static> = KeyView { keys: &[], dir: &[], bits: 0 };
+    pub const EMPTY: KeyView<'static> = KeyView { keys: &[], dir: &[], bits: 0, map: None };
 
     pub fn len(&self) -> usize {
         self.keys.len()
@@ -206,16 +258,12 @@ impl<'a> KeyView<'a> {
         crlbatch_index::prefetch(self.keys, hi.saturating_sub(1));
     }
 
-    /// For each of `items`, whether its key is in the set (pushed to `out`).
-    /// A pipeline: the directory entry of the item `2 * ahead` on is hinted,
-    /// then the key lines of the item `ahead` on (its directory entry
+    /// `f(item, whether its key is in the set)` for each of `items`, in
+    /// order. A pipeline: the directory entry of the item `2 * ahead` on is
+    /// hinted, then the key lines of the item `ahead` on (its directory entry
     /// arrived meanwhile), so a lookup rarely waits for memory.
-    #[inline(never)]
-    pub fn contains_each<T>(&self, items: &[T], key: impl Fn(&T) -> u64, ahead: usize, out: &mut Vec<bool>) {
-        if self.keys.is_empty() {
-            out.extend(std::iter::repeat_n(false, items.len()));
-            return;
-        }
+    #[inline(always)]
+    fn probe_each<T>(&self, items: &[T], key: impl Fn(&T) -> u64, ahead: usize, mut f: impl FnMut(&T, bool)) {
         for (j, item) in items.iter().enumerate() {
             if let Some(far) = items.get(j + 2 * ahead) {
                 crlbatch_index::prefetch(self.dir, bucket(key(far), self.bits));
@@ -223,8 +271,69 @@ impl<'a> KeyView<'a> {
             if let Some(next) = items.get(j + ahead) {
                 self.prefetch(key(next));
             }
-            out.push(self.contains(key(item)));
+            f(item, self.contains(key(item)));
         }
+    }
+
+    /// For each `(key, tag)` of `probes`, `found(tag, key in the set)`,
+    /// probing in key order: the probes are cut by their top bits into
+    /// chunks whose keys span about [`SWEEP_WINDOW_BYTES`] of the file, each
+    /// chunk probed while its window is in cache, and a mapped file's pages
+    /// are released behind the sweep. So a sweep's resident share of the
+    /// file is one window, and its reads are near-sequential. `probes` is
+    /// reordered (in place: no copy); tags are reported in that new order.
+    pub fn sweep(&self, probes: &mut [(u64, u32)], mut found: impl FnMut(u32, bool)) {
+        if self.keys.is_empty() {
+            probes.iter().for_each(|&(_, tag)| found(tag, false));
+            return;
+        }
+        let key_bytes = self.keys.len() * 8;
+        let mut cbits = 0u32;
+        while cbits < self.bits.min(MAX_SWEEP_BITS) && (key_bytes >> cbits) > SWEEP_WINDOW_BYTES {
+            cbits += 1;
+        }
+        let chunk = |key: u64| bucket(key, cbits);
+        let chunks = 1usize << cbits;
+        let mut starts = vec![0usize; chunks + 1];
+        for &(key, _) in probes.iter() {
+            if let Some(s) = starts.get_mut(chunk(key) + 1) {
+                *s += 1;
+            }
+        }
+        for c in 0..chunks {
+            let before = starts.get(c).copied().unwrap_or(0);
+            if let Some(s) = starts.get_mut(c + 1) {
+                *s += before;
+            }
+        }
+        sort_by_chunk(probes, &starts, chunk);
+        let mut released = (0usize, 0usize);
+        for c in 0..chunks {
+            let (lo, hi) = (starts.get(c).copied().unwrap_or(0), starts.get(c + 1).copied().unwrap_or(0));
+            let items = probes.get(lo..hi).unwrap_or_default();
+            self.probe_each(items, |p| p.0, SWEEP_AHEAD, |p, hit| found(p.1, hit));
+            // Everything below the next chunk's first bucket is behind us.
+            let b = (c + 1) << (self.bits - cbits);
+            let first = self.dir.get(b).map_or(self.keys.len(), |&v| v as usize);
+            released = self.release_below(first, b, released);
+        }
+    }
+
+    /// Release the mapped pages of the keys before index `key` and of the
+    /// directory before entry `entry`, once the sweep has moved half a window
+    /// past the last release (`done`: its end offsets), or at the end.
+    pub(crate) fn release_below(&self, key: usize, entry: usize, done: (usize, usize)) -> (usize, usize) {
+        let Some(map) = self.map else { return done };
+        let base = map.bytes().as_ptr() as usize;
+        let keys_at = (self.keys.as_ptr() as usize).saturating_sub(base);
+        let dir_at = (self.dir.as_ptr() as usize).saturating_sub(base);
+        let (k_end, d_end) = (keys_at + 8 * key, dir_at + 4 * entry);
+        if key < self.keys.len() && k_end < done.0 + SWEEP_WINDOW_BYTES / 2 {
+            return done;
+        }
+        map.release(done.0.max(keys_at), k_end);
+        map.release(done.1.max(dir_at), d_end);
+        (k_end, d_end)
     }
 
     #[inline]
@@ -238,7 +347,9 @@ impl<'a> KeyView<'a> {
     }
 
     /// The whole structure is consistent: directory from 0 to n, never
-    /// decreasing; keys strictly ascending, each in its bucket.
+    /// decreasing; keys strictly ascending within each bucket and each in
+    /// its bucket (so ascending throughout). One pass, in file order, a
+    /// mapped file's pages released behind it.
     fn check(&self) -> Result<(), &'static str> {
         let n = self.keys.len();
         if self.dir.len() != (1usize << self.bits) + 1
@@ -247,9 +358,11 @@ impl<'a> KeyView<'a> {
         {
             return Err("directory bounds");
         }
+        // The directory first (at most 4 MiB, whatever the number of keys).
         if self.dir.windows(2).any(|w| matches!(w, [lo, hi] if lo > hi)) {
             return Err("directory order");
         }
+        let mut released = (0usize, 0usize);
         for (b, w) in self.dir.windows(2).enumerate() {
             let (lo, hi) = match w {
                 [lo, hi] => (*lo as usize, *hi as usize),
@@ -259,9 +372,10 @@ impl<'a> KeyView<'a> {
             if keys.iter().any(|&k| bucket(k, self.bits) != b) {
                 return Err("a key outside its bucket");
             }
-        }
-        if self.keys.windows(2).any(|w| matches!(w, [a, b] if a >= b)) {
-            return Err("keys out of order");
+            if keys.windows(2).any(|w| matches!(w, [a, b] if a >= b)) {
+                return Err("keys out of order");
+            }
+            released = self.release_below(hi, b + 1, released);
         }
         Ok(())
     }
@@ -323,13 +437,71 @@ mod tests {
             for &x in &others {
                 assert_eq!(v.contains(x), k.binary_search(&x).is_ok());
             }
-            let mut each = Vec::new();
-            v.contains_each(&others, |&x| x, 12, &mut each);
-            assert_eq!(each, others.iter().map(|&x| k.binary_search(&x).is_ok()).collect::<Vec<_>>());
+            let mut probes: Vec<(u64, u32)> = others.iter().enumerate().map(|(i, &x)| (x, i as u32)).collect();
+            let mut each = vec![None; others.len()];
+            v.sweep(&mut probes, |i, hit| assert!(each[i as usize].replace(hit).is_none()));
+            assert_eq!(each, others.iter().map(|&x| Some(k.binary_search(&x).is_ok())).collect::<Vec<_>>());
         }
         assert_eq!(dir_bits_for(50_003), 13);
         assert_eq!(dir_bits_for(3), 0);
         assert_eq!(dir_bits_for(u64::MAX), MAX_DIR_BITS);
+    }
+
+    /// Resident KiB of this process's mapping of `path` (Linux).
+    fn resident_kib(path: &Path) -> u64 {
+        let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap();
+        let name = path.to_str().unwrap();
+        let mut lines = smaps.lines();
+        let mut total = 0;
+        while let Some(l) = lines.next() {
+            if l.ends_with(name) && l.split_whitespace().count() >= 6 {
+                for l in lines.by_ref() {
+                    if let Some(v) = l.strip_prefix("Rss:") {
+                        total += v.trim().trim_end_matches(" kB").trim().parse::<u64>().unwrap();
+                        break;
+                    }
+                }
+            }
+        }
+        total
+    }
+
+    #[test]
+    fn a_sweep_answers_every_probe_and_leaves_about_a_window_resident() {
+        let dir = tempfile::tempdir().unwrap();
+        // 1M keys: 8 MB of keys, 1 MB of directory; the sweep cuts it into
+        // windows of SWEEP_WINDOW_BYTES.
+        let k = keys(1 << 20, 0x1234_5678_9abc_def1);
+        let p = dir.path().join("big.keys");
+        write(&p, &k);
+        let f = KeyFile::open(&p).unwrap();
+        let v = f.view();
+        // Opening reads every page (the check) and gives them back.
+        assert!(resident_kib(&p) <= 64, "{} KiB resident after open", resident_kib(&p));
+        // Probes: every other member, and as many non-members, shuffled
+        // (they come in row order, not key order).
+        let mut probes: Vec<(u64, u32)> = k.iter().step_by(2).map(|&x| (x, 0)).collect();
+        probes.extend(keys(k.len() / 2, 0x0bad_cafe_f00d_d00d).into_iter().map(|x| (x, 0)));
+        probes.sort_unstable_by_key(|p| p.0.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        for (i, p) in probes.iter_mut().enumerate() {
+            p.1 = i as u32;
+        }
+        let want: Vec<Option<bool>> = probes.iter().map(|&(x, _)| Some(k.binary_search(&x).is_ok())).collect();
+        for round in 0..2 {
+            let mut got = vec![None; probes.len()];
+            v.sweep(&mut probes, |i, hit| assert!(got[i as usize].replace(hit).is_none()));
+            assert_eq!(got, want, "round {round}");
+            let rss = resident_kib(&p);
+            assert!(rss as usize <= 2 * SWEEP_WINDOW_BYTES / 1024, "{rss} KiB resident after a sweep");
+        }
+        // Not mapped (version 1, or empty): the same answers.
+        let owned = KeyFile { store: Store::Owned { keys: k.clone(), dir: directory(&k, f.bits) }, bits: f.bits };
+        let mut got = vec![None; probes.len()];
+        owned.view().sweep(&mut probes, |i, hit| got[i as usize] = Some(hit));
+        assert_eq!(got, want);
+        let mut none = 0;
+        KeyView::EMPTY.sweep(&mut probes, |_, hit| none += usize::from(!hit));
+        assert_eq!(none, probes.len());
     }
 
     #[test]
@@ -341,8 +513,8 @@ mod tests {
         assert!(e.ends_with("none: No such file or directory (os error 2)"), "{e}");
         assert!(!KeyView::EMPTY.contains(0));
         let mut out = Vec::new();
-        KeyView::EMPTY.contains_each(&[1u64, 2], |&x| x, 12, &mut out);
-        assert_eq!(out, vec![false, false]);
+        KeyView::EMPTY.sweep(&mut [(1, 7), (2, 9)], |tag, hit| out.push((tag, hit)));
+        assert_eq!(out, vec![(7, false), (9, false)]);
     }
 
     #[test]

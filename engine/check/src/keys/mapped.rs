@@ -9,10 +9,23 @@
 //! process writing or truncating the file while a run uses it could break
 //! this. The bytes are validated whole (`KeyView::check`) before use,
 //! and read with bounds-checked accessors.
+//!
+//! The second `unsafe` is `madvise(MADV_DONTNEED)` on ranges already read
+//! ([`Mapped::release`]), which keeps the process's resident set bounded
+//! while a large file is swept: it drops the pages from this process's page
+//! tables only. The mapping is of a file (not anonymous memory) that is not
+//! modified while mapped (above), so a later read of a released page faults
+//! the same bytes back in from the page cache (or the file): the `&[u8]`
+//! handed out stays valid and unchanged.
 
 #![allow(unsafe_code)]
 
 use std::fs::File;
+
+/// The page size assumed when aligning released ranges (the kernel's may be
+/// larger: memmap2 then aligns the start down, which only releases a little
+/// more).
+const PAGE: usize = 4096;
 
 /// Mapped bytes of a file.
 #[derive(Debug)]
@@ -24,6 +37,18 @@ impl Mapped {
         // place while mapped.
         let m = unsafe { memmap2::Mmap::map(f)? };
         Ok(Mapped(m))
+    }
+
+    /// Drop the whole pages of `start..end` from the resident set (best
+    /// effort: an error only means they stay resident).
+    pub(crate) fn release(&self, start: usize, end: usize) {
+        let start = start.next_multiple_of(PAGE);
+        let end = end.min(self.0.len()) / PAGE * PAGE;
+        if end > start {
+            // SAFETY: see the module documentation: a released page of this
+            // unmodified file mapping reads back the same bytes.
+            let _ = unsafe { self.0.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start, end - start) };
+        }
     }
 
     pub(crate) fn bytes(&self) -> &[u8] {

@@ -3,10 +3,12 @@
 //!
 //! Memory does not grow with the records: the previous run's keys are a
 //! sorted file mapped read-only ([`KeyFile`], probed through a bucket
-//! directory; its pages are page cache the kernel can drop and read again),
-//! and this run's keys are gathered per worker in a bounded buffer spilled as
-//! sorted runs ([`KeyRuns`]) and merged range by range into the next file
-//! ([`write_merged`]).
+//! directory), swept in key order once per result row group
+//! ([`KeyView::sweep`]) with the pages behind each sweep released, so only a
+//! window of the file ([`SWEEP_WINDOW_BYTES`]) is resident at a time; this
+//! run's keys are gathered per worker in a bounded buffer spilled as sorted
+//! runs ([`KeyRuns`]) and merged range by range into the next file
+//! ([`write_merged`], which releases mapped inputs behind it too).
 //!
 //! File format (version 2, little-endian), `flagged.keys`:
 //!
@@ -29,7 +31,7 @@ mod mapped;
 mod runs;
 mod writer;
 
-pub use file::{KeyFile, KeyView};
+pub use file::{KeyFile, KeyView, SWEEP_WINDOW_BYTES};
 pub use runs::{write_merged, KeyRuns, SortedRun, KEY_BUFFER_KEYS};
 pub use writer::KeyFileWriter;
 

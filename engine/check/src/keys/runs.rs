@@ -10,6 +10,7 @@ use std::fs::File;
 use std::io::{BufWriter, Read};
 use std::path::{Path, PathBuf};
 
+use super::file::KeyView;
 use super::writer::{write_keys, KeyFileWriter};
 use crate::error::CheckError;
 
@@ -164,14 +165,15 @@ fn merge_two_into(a: &[u64], b: &[u64], out: &mut Vec<u64>) {
 /// in passes first.
 const MAX_OPEN_RUNS: usize = 32;
 
-/// Merge `slices` and `runs`, range by range: `sink(range, keys)` gets each
-/// range's keys, sorted and distinct, in ascending order of ranges.
+/// Merge `views` and `runs`, range by range: `sink(range, keys)` gets each
+/// range's keys, sorted and distinct, in ascending order of ranges. The
+/// pages of mapped views are released behind the merge.
 fn merge_ranges(
-    slices: &[&[u64]],
+    views: &[KeyView<'_>],
     runs: &[SortedRun],
     mut sink: impl FnMut(usize, &[u64]) -> Result<(), CheckError>,
 ) -> Result<(), CheckError> {
-    let mut memory: Vec<&[u64]> = slices.to_vec();
+    let mut memory: Vec<&[u64]> = views.iter().map(KeyView::keys).collect();
     let mut spills: Vec<(&Spill, File, Vec<u64>)> = Vec::new();
     for r in runs {
         match r {
@@ -185,6 +187,8 @@ fn merge_ranges(
     memory.retain(|s| !s.is_empty());
     let memory_bounds: Vec<Vec<usize>> = memory.iter().map(|s| range_bounds(s)).collect();
     let (mut acc, mut next) = (Vec::new(), Vec::new());
+    let mut released = vec![(0usize, 0usize); views.len()];
+    let view_bounds: Vec<Vec<usize>> = views.iter().map(|v| range_bounds(v.keys())).collect();
     for r in 0..RANGES {
         for (s, f, buf) in &mut spills {
             let (lo, hi) = (s.bounds.get(r).copied().unwrap_or(0), s.bounds.get(r + 1).copied().unwrap_or(0));
@@ -210,6 +214,9 @@ fn merge_ranges(
                 sink(r, &acc)?;
             }
         }
+        for ((v, b), done) in views.iter().zip(&view_bounds).zip(released.iter_mut()) {
+            *done = v.release_below(b.get(r + 1).copied().unwrap_or(0), 0, *done);
+        }
     }
     Ok(())
 }
@@ -233,13 +240,13 @@ fn merge_to_spill(runs: &[SortedRun], path: PathBuf) -> Result<SortedRun, CheckE
     Ok(SortedRun::Spilled(spill))
 }
 
-/// Merge sorted key lists (`slices`, e.g. mapped keys files, and `runs`)
+/// Merge sorted key sets (`views`, e.g. mapped keys files, and `runs`)
 /// into a new keys file at `path`. Returns the number of distinct keys.
 /// At most [`MAX_OPEN_RUNS`] spilled runs are read at once: past that,
-/// groups of them are merged into one first.
-pub fn write_merged(slices: &[&[u64]], runs: Vec<SortedRun>, path: &Path) -> Result<u64, CheckError> {
-    let expected =
-        slices.iter().map(|s| s.len() as u64).sum::<u64>() + runs.iter().map(|r| r.len() as u64).sum::<u64>();
+/// groups of them are merged into one first. Mapped views stay resident
+/// only a range or so at a time.
+pub fn write_merged(views: &[KeyView<'_>], runs: Vec<SortedRun>, path: &Path) -> Result<u64, CheckError> {
+    let expected = views.iter().map(|s| s.len() as u64).sum::<u64>() + runs.iter().map(|r| r.len() as u64).sum::<u64>();
     let (mut spilled, memory): (Vec<SortedRun>, Vec<SortedRun>) =
         runs.into_iter().partition(|r| matches!(r, SortedRun::Spilled(_)));
     let mut pass = 0usize;
@@ -257,7 +264,7 @@ pub fn write_merged(slices: &[&[u64]], runs: Vec<SortedRun>, path: &Path) -> Res
     }
     let mut writer = KeyFileWriter::create(path, expected)?;
     let all: Vec<SortedRun> = spilled.into_iter().chain(memory).collect();
-    merge_ranges(slices, &all, |_, keys| writer.push_sorted(keys))?;
+    merge_ranges(views, &all, |_, keys| writer.push_sorted(keys))?;
     drop(all);
     writer.finish()
 }
@@ -299,7 +306,11 @@ mod tests {
         all.sort_unstable();
         all.dedup();
         let path = dir.path().join("flagged.keys");
-        let n = write_merged(&[&extra], runs, &path).unwrap();
+        // The extra keys come from a (mapped) keys file, as in a shard commit.
+        let extra_path = dir.path().join("extra.keys");
+        write_merged(&[], vec![SortedRun::Memory(extra.clone())], &extra_path).unwrap();
+        let extra_file = KeyFile::open(&extra_path).unwrap();
+        let n = write_merged(&[extra_file.view()], runs, &path).unwrap();
         assert_eq!(n, all.len() as u64);
         // Spill files are gone.
         assert_eq!(std::fs::read_dir(dir.path().join("spill")).unwrap().count(), 0);
