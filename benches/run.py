@@ -376,7 +376,7 @@ def main():
         print("partitions", flush=True)
         rows += partition_rows(10_000_000, 1700, args.runs)
         print("memory vs records", flush=True)
-        mrows, mem_facts = memory_rows([1_000_000, 10_000_000, 20_000_000], args.runs)
+        mrows, mem_facts = memory_rows([1_000_000, 10_000_000, 20_000_000, 40_000_000], args.runs)
         rows += mrows
     svg_plot(points, os.path.join(HERE, "scaling.svg"))
     mc = {} if args.quick else micro()
