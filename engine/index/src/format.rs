@@ -85,25 +85,94 @@ fn encode_long(long: &[LongRecord]) -> Vec<u8> {
     out
 }
 
+/// Write an encoded index (`buf[start..start + len]`) to the new file `tmp`.
+fn write_encoded(tmp: &Path, mut buf: Vec<u8>, start: usize, len: usize) -> Result<(), IndexError> {
+    let e = |e: std::io::Error| io_err(tmp, &e);
+    // O_DIRECT: the data goes from this buffer to the disk without a copy
+    // into the page cache (which cost as much CPU as parsing a fifth of
+    // the CRL); it must reach the disk before fsync returns anyway.
+    // Writes are whole 4096-byte blocks, then the file is cut to length.
+    let direct = std::fs::OpenOptions::new().write(true).create_new(true).custom_flags(nix::libc::O_DIRECT).open(tmp);
+    match direct {
+        Ok(mut file) => {
+            let padded = len.div_ceil(DIRECT_ALIGN) * DIRECT_ALIGN;
+            if buf.len() < start + padded {
+                buf.resize(start + padded, 0);
+            }
+            let data = buf.get(start..start + padded).unwrap_or_default();
+            let written = data.chunks(DIRECT_CHUNK).try_for_each(|c| file.write_all(c));
+            match written {
+                Ok(()) => {
+                    file.set_len(len as u64).map_err(e)?;
+                    file.sync_all().map_err(e)?;
+                    return Ok(());
+                }
+                // Some filesystems accept O_DIRECT at open and refuse the
+                // write: start again, buffered.
+                Err(_) => {
+                    drop(file);
+                    std::fs::remove_file(tmp).map_err(e)?;
+                }
+            }
+        }
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => return Err(e(err)),
+        Err(_) => {}
+    }
+    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(tmp).map_err(e)?;
+    file.write_all(buf.get(start..start + len).unwrap_or_default()).map_err(e)?;
+    file.sync_all().map_err(e)?;
+    Ok(())
+}
+
+/// Publish a new file at `path` atomically: `write` fills a temporary file
+/// in the same folder, which is renamed over `path` (the folder then
+/// synced). A reader sees the old file or the new one; on error the
+/// temporary file is removed.
+fn publish(path: &Path, write: impl FnOnce(&Path) -> Result<(), IndexError>) -> Result<(), IndexError> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| io_err(dir, &e))?;
+    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp: PathBuf = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
+    let result = write(&tmp).and_then(|()| {
+        std::fs::rename(&tmp, path).map_err(|e| io_err(path, &e))?;
+        // Make the rename durable.
+        if let Ok(d) = std::fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    });
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
 impl RevocationIndex {
     /// Write to `path` atomically.
     pub fn save(&self, path: &Path) -> Result<(), IndexError> {
-        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir).map_err(|e| io_err(dir, &e))?;
-        let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let tmp: PathBuf = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
-        let result = self.write_to(&tmp).and_then(|()| {
-            std::fs::rename(&tmp, path).map_err(|e| io_err(path, &e))?;
-            // Make the rename durable.
-            if let Ok(d) = std::fs::File::open(dir) {
-                let _ = d.sync_all();
-            }
-            Ok(())
+        publish(path, |tmp| {
+            let (buf, start, len) = self.encode(tmp)?;
+            write_encoded(tmp, buf, start, len)
+        })
+    }
+
+    /// [`Self::save`], for a caller done with the index: once it is encoded,
+    /// its memory is freed on another thread while this one waits for the
+    /// disk, instead of after the write or at exit (`crlbatch index` on a
+    /// 10M-entry CRL, 20 alternating runs: median 0.335 → 0.328 s).
+    /// Returns the metadata.
+    pub fn save_and_free(self, path: &Path) -> Result<IndexMeta, IndexError> {
+        let meta = self.meta.clone();
+        let mut freeing = None;
+        let result = publish(path, |tmp| {
+            let encoded = self.encode(tmp);
+            freeing = Some(std::thread::spawn(move || drop(self)));
+            encoded.and_then(|(buf, start, len)| write_encoded(tmp, buf, start, len))
         });
-        if result.is_err() {
-            let _ = std::fs::remove_file(&tmp);
+        if let Some(f) = freeing {
+            let _ = f.join();
         }
-        result
+        result.map(|()| meta)
     }
 
     /// The whole file, in memory, starting at a 4096-byte aligned offset of
@@ -209,46 +278,6 @@ impl RevocationIndex {
         let trailer = buf.get_mut(start + body_len..start + total).unwrap_or_default();
         put(trailer, &[&(body_len as u64).to_le_bytes(), &crc.to_le_bytes()]);
         Ok((buf, start, total))
-    }
-
-    fn write_to(&self, tmp: &Path) -> Result<(), IndexError> {
-        let e = |e: std::io::Error| io_err(tmp, &e);
-        let (mut buf, start, len) = self.encode(tmp)?;
-        // O_DIRECT: the data goes from this buffer to the disk without a copy
-        // into the page cache (which cost as much CPU as parsing a fifth of
-        // the CRL); it must reach the disk before fsync returns anyway.
-        // Writes are whole 4096-byte blocks, then the file is cut to length.
-        let direct =
-            std::fs::OpenOptions::new().write(true).create_new(true).custom_flags(nix::libc::O_DIRECT).open(tmp);
-        match direct {
-            Ok(mut file) => {
-                let padded = len.div_ceil(DIRECT_ALIGN) * DIRECT_ALIGN;
-                if buf.len() < start + padded {
-                    buf.resize(start + padded, 0);
-                }
-                let data = buf.get(start..start + padded).unwrap_or_default();
-                let written = data.chunks(DIRECT_CHUNK).try_for_each(|c| file.write_all(c));
-                match written {
-                    Ok(()) => {
-                        file.set_len(len as u64).map_err(e)?;
-                        file.sync_all().map_err(e)?;
-                        return Ok(());
-                    }
-                    // Some filesystems accept O_DIRECT at open and refuse the
-                    // write: start again, buffered.
-                    Err(_) => {
-                        drop(file);
-                        std::fs::remove_file(tmp).map_err(e)?;
-                    }
-                }
-            }
-            Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => return Err(e(err)),
-            Err(_) => {}
-        }
-        let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(tmp).map_err(e)?;
-        file.write_all(buf.get(start..start + len).unwrap_or_default()).map_err(e)?;
-        file.sync_all().map_err(e)?;
-        Ok(())
     }
 
     /// Load an index file, checking magic, version, length and checksum.

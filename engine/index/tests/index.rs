@@ -105,6 +105,13 @@ fn persisted_index_loads_identically_and_detects_corruption() {
     assert!(size < 20_000 * 8, "{size} bytes");
 
     let good = std::fs::read(&path).unwrap();
+    // Saving and freeing writes the same bytes, and gives back the metadata;
+    // no temporary file is left.
+    let again = dir.path().join("again").join("a.crlidx");
+    let meta = idx.meta().clone();
+    assert_eq!(idx.clone().save_and_free(&again).unwrap(), meta);
+    assert_eq!(std::fs::read(&again).unwrap(), good);
+    assert_eq!(std::fs::read_dir(again.parent().unwrap()).unwrap().count(), 1);
     let name = path.display().to_string();
     let mut flipped = good.clone();
     let mid = flipped.len() / 2;

@@ -25,13 +25,14 @@ pub fn run(a: IndexArgs) -> CliResult {
     let index = index_crls(&ca, &names, at, &opts)?;
     let built = started.elapsed();
     let path = a.out.join(index_file_name(&ca.kid_hex()));
-    index.save(&path).map_err(|e| {
+    // The index is not needed once written: its memory is freed while the
+    // file goes to disk.
+    let m = index.save_and_free(&path).map_err(|e| {
         let mut err = CliError::from(e);
         err.code = crate::exit::CANTCREAT;
         err
     })?;
     let total = started.elapsed();
-    let m = index.meta();
     let size = std::fs::metadata(&path).map(|md| md.len()).unwrap_or(0);
     if a.json {
         cmd::print_json(&json!({
