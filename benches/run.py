@@ -190,7 +190,8 @@ def gen_records_fixed_crls(n):
 def memory_rows(sizes, runs):
     """Peak memory of the check as the records grow, the CRLs fixed: it
     should stay flat once the result row groups are full (the previous
-    run's keys are a mapped file; this run's spill past a bounded buffer)."""
+    run's keys are a mapped file swept a window at a time; this run's
+    spill past a bounded buffer)."""
     rows, facts = [], []
     for n in sizes:
         d = gen_records_fixed_crls(n)
@@ -415,7 +416,7 @@ def main():
                      f"{f['records_per_second_whole_process'] / 1e6:.2f} M records/s; {f['attention']} records need attention")
     for f in mem_facts:
         lines.append(f"- check memory at {human(f['records'])} records (CRLs fixed): peak {f['peak_mb']:.0f} MB, "
-                     f"{f['attention']} records need attention, previous-run keys file {f['keys_file_bytes']} bytes (mapped)")
+                     f"{f['attention']} records need attention, previous-run keys file {f['keys_file_bytes']} bytes (mapped, swept about 1 MiB at a time)")
     lines.append("- index lookups, one core, 10M entries, random probes (`cargo bench -p crlbatch-index --bench lookup`): "
                  + ", ".join(f"{k} {int(v) / 1e6:.1f} M/s" for k, v in lk.items() if k != "entries"))
     if mc:
