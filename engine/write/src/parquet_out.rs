@@ -382,7 +382,7 @@ mod tests {
 
     /// Rows `ids`, every placeholder flag `true` (the writer must ignore them).
     fn batch(ids: std::ops::Range<i64>) -> RecordBatch {
-        let n = (ids.end - ids.start) as usize;
+        let n = usize::try_from(ids.end - ids.start).unwrap();
         let cols: Vec<ArrayRef> = vec![
             Arc::new(Int64Array::from_iter_values(ids.clone())),
             Arc::new(BooleanArray::from(vec![true; n])),
@@ -403,7 +403,8 @@ mod tests {
         // Keys on some rows (key = 100 + id); batches straddle row groups.
         let keyed = |ids: std::ops::Range<i64>| -> Vec<(u64, u32)> {
             let start = ids.start;
-            ids.filter(|i| i % 2 == 0).map(|i| (100 + i as u64, (i - start) as u32)).collect()
+            let at = |i: i64| (u64::try_from(100 + i).unwrap(), u32::try_from(i - start).unwrap());
+            ids.filter(|i| i % 2 == 0).map(at).collect()
         };
         for ids in [0..3, 3..10, 10..14] {
             w.write_with(&batch(ids.clone()), &keyed(ids), &mut r).unwrap();

@@ -437,7 +437,7 @@ mod tests {
             for &x in &others {
                 assert_eq!(v.contains(x), k.binary_search(&x).is_ok());
             }
-            let mut probes: Vec<(u64, u32)> = others.iter().enumerate().map(|(i, &x)| (x, i as u32)).collect();
+            let mut probes: Vec<(u64, u32)> = others.iter().zip(0u32..).map(|(&x, i)| (x, i)).collect();
             let mut each = vec![None; others.len()];
             v.sweep(&mut probes, |i, hit| assert!(each[i as usize].replace(hit).is_none()));
             assert_eq!(each, others.iter().map(|&x| Some(k.binary_search(&x).is_ok())).collect::<Vec<_>>());
@@ -483,8 +483,8 @@ mod tests {
         let mut probes: Vec<(u64, u32)> = k.iter().step_by(2).map(|&x| (x, 0)).collect();
         probes.extend(keys(k.len() / 2, 0x0bad_cafe_f00d_d00d).into_iter().map(|x| (x, 0)));
         probes.sort_unstable_by_key(|p| p.0.wrapping_mul(0x9e37_79b9_7f4a_7c15));
-        for (i, p) in probes.iter_mut().enumerate() {
-            p.1 = i as u32;
+        for (p, i) in probes.iter_mut().zip(0u32..) {
+            p.1 = i;
         }
         let want: Vec<Option<bool>> = probes.iter().map(|&(x, _)| Some(k.binary_search(&x).is_ok())).collect();
         for round in 0..2 {
@@ -492,7 +492,7 @@ mod tests {
             v.sweep(&mut probes, |i, hit| assert!(got[i as usize].replace(hit).is_none()));
             assert_eq!(got, want, "round {round}");
             let rss = resident_kib(&p);
-            assert!(rss as usize <= 2 * SWEEP_WINDOW_BYTES / 1024, "{rss} KiB resident after a sweep");
+            assert!(rss <= 2 * SWEEP_WINDOW_BYTES as u64 / 1024, "{rss} KiB resident after a sweep");
         }
         // Not mapped (version 1, or empty): the same answers.
         let owned = KeyFile { store: Store::Owned { keys: k.clone(), dir: directory(&k, f.bits) }, bits: f.bits };
