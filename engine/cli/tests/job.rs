@@ -280,6 +280,24 @@ fn emit_all_writes_every_checked_record() {
     assert_eq!(m["outputs"]["results"]["rows"], m["counts"]["checked"]);
     let res = format!("read_parquet('{}/out/results/*/*.parquet', hive_partitioning=true)", root.display());
     assert_eq!(duck(&format!("select count(*) = {} from {res}", m["counts"]["checked"])), "[(True,)]");
+    // First run: new since the previous run exactly when the record needs
+    // attention (any role not good); good records are written with false.
+    let attention = "(auth_status <> 'good' or coalesce(sign_status, 'good') <> 'good')";
+    let q = format!(
+        "select count(*) filter (where new_since_previous_run <> {attention}), \
+         count(*) filter (where new_since_previous_run), count(*) filter (where not {attention}) from {res}"
+    );
+    let new = m["counts"]["new_since_previous_run"].as_u64().unwrap();
+    assert_eq!(new, m["counts"]["attention"].as_u64().unwrap());
+    let good = m["counts"]["checked"].as_u64().unwrap() - new;
+    assert!(new > 0 && good > 0);
+    assert_eq!(duck(&q), format!("[(0, {new}, {good})]"));
+    // The same records again: nothing is new, in the counts and in every row.
+    let o = run(&["run", job.to_str().unwrap(), "--at", AT, "--emit", "all", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let m: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(m["counts"]["new_since_previous_run"], 0);
+    assert_eq!(duck(&format!("select count(*) filter (where new_since_previous_run) from {res}")), "[(0,)]");
 }
 
 #[test]
