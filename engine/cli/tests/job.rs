@@ -614,4 +614,15 @@ fn spilled_keys_give_the_same_flags_and_keys_file() {
         )),
         format!("[({attention}, 0, {new})]")
     );
+    // Against the truth: new exactly on the records of the file run 1 did
+    // not see.
+    assert_eq!(
+        duck(&format!(
+            "select count(*) filter (where new_since_previous_run <> (ppid in (select ppid from read_parquet('{}')))) \
+             from {}",
+            files[2].display(),
+            res("big")
+        )),
+        "[(0,)]"
+    );
 }

@@ -166,7 +166,9 @@ impl RevocationIndex {
         let mut freeing = None;
         let result = publish(path, |tmp| {
             let encoded = self.encode(tmp);
-            freeing = Some(std::thread::spawn(move || drop(self)));
+            // Without a thread (none can be created), the index is freed
+            // here: the refused closure is dropped with it.
+            freeing = std::thread::Builder::new().spawn(move || drop(self)).ok();
             encoded.and_then(|(buf, start, len)| write_encoded(tmp, buf, start, len))
         });
         if let Some(f) = freeing {

@@ -112,6 +112,13 @@ fn persisted_index_loads_identically_and_detects_corruption() {
     assert_eq!(idx.clone().save_and_free(&again).unwrap(), meta);
     assert_eq!(std::fs::read(&again).unwrap(), good);
     assert_eq!(std::fs::read_dir(again.parent().unwrap()).unwrap().count(), 1);
+    // A folder that cannot be made (its parent is a file): an error naming
+    // it, nothing written.
+    let blocked = dir.path().join("plain-file");
+    std::fs::write(&blocked, b"x").unwrap();
+    let e = idx.clone().save_and_free(&blocked.join("sub").join("a.crlidx")).unwrap_err().to_string();
+    assert!(e.contains("plain-file/sub"), "{e}");
+    assert_eq!(std::fs::read(&blocked).unwrap(), b"x");
     let name = path.display().to_string();
     let mut flipped = good.clone();
     let mid = flipped.len() / 2;

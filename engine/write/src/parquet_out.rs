@@ -81,6 +81,10 @@ pub struct DatasetWriter {
     /// schemas have one).
     deferred: Option<usize>,
     max_group_rows: usize,
+    max_file_rows: u64,
+    /// A write failed: the open part may hold a partial row group, so the
+    /// writer refuses further use.
+    failed: bool,
     next_part: usize,
     current: Option<Part>,
     done: Vec<PartFile>,
@@ -138,6 +142,8 @@ impl DatasetWriter {
             plain_schema: false,
             deferred: None,
             max_group_rows: MAX_ROW_GROUP_ROWS,
+            max_file_rows: MAX_ROWS_PER_FILE,
+            failed: false,
             next_part: 0,
             current: None,
             done: Vec::new(),
@@ -176,11 +182,18 @@ impl DatasetWriter {
         self
     }
 
+    /// Rows per part file before the next batch starts a new one (default
+    /// [`MAX_ROWS_PER_FILE`]; at least 1).
+    pub fn with_max_rows_per_file(mut self, rows: u64) -> Self {
+        self.max_file_rows = rows.max(1);
+        self
+    }
+
     fn props(&self) -> Result<WriterProperties, WriteError> {
         let level = ZstdLevel::try_new(ZSTD_LEVEL).map_err(|e| WriteError::Schema(e.to_string()))?;
         let mut b = WriterProperties::builder()
             .set_compression(Compression::ZSTD(level))
-            .set_max_row_group_row_count(Some(MAX_ROW_GROUP_ROWS))
+            .set_max_row_group_row_count(Some(self.max_group_rows))
             .set_key_value_metadata(Some(self.kv.clone()));
         // Near-unique columns: a dictionary would be built, hashed into and
         // then abandoned for plain encoding; skip it. Near-unique strings
@@ -218,15 +231,49 @@ impl DatasetWriter {
         Ok(())
     }
 
-    /// Write a batch (its schema must be the dataset's).
+    /// Write a batch (its schema must be the dataset's). A deferred column
+    /// gets `false` on these rows.
     pub fn write(&mut self, batch: &RecordBatch) -> Result<(), WriteError> {
         self.write_with(batch, &[], &mut NoDeferred)
     }
 
     /// Write a batch with the keys of its deferred column: (key, row in the
-    /// batch), rows ascending; `resolve` decides the values of every row
-    /// group this write closes.
+    /// batch), rows strictly ascending and within the batch (otherwise an
+    /// error, nothing written); `resolve` decides the values of every row
+    /// group this write closes. After an error the writer refuses further
+    /// writes (its open part file may hold a partial row group).
     pub fn write_with(
+        &mut self,
+        batch: &RecordBatch,
+        probes: &[(u64, u32)],
+        resolve: &mut dyn Resolve,
+    ) -> Result<(), WriteError> {
+        if self.failed {
+            return Err(self.failed_error());
+        }
+        let rows = batch.num_rows();
+        let mut last = None;
+        for &(_, row) in probes {
+            if last.is_some_and(|l| row <= l) || row as usize >= rows {
+                return Err(WriteError::Schema(format!(
+                    "deferred column: probe rows must ascend within the batch of {rows} rows (row {row})"
+                )));
+            }
+            last = Some(row);
+        }
+        let r = self.write_inner(batch, probes, resolve);
+        if r.is_err() {
+            self.failed = true;
+            self.current = None;
+        }
+        r
+    }
+
+    fn failed_error(&self) -> WriteError {
+        WriteError::Io { path: self.dir.display().to_string(), message: "an earlier write failed".into() }
+    }
+
+    fn write_inner(
         &mut self,
         batch: &RecordBatch,
         probes: &[(u64, u32)],
@@ -235,7 +282,7 @@ impl DatasetWriter {
         if batch.num_rows() == 0 {
             return Ok(());
         }
-        if self.current.as_ref().is_some_and(|p| p.rows >= MAX_ROWS_PER_FILE) {
+        if self.current.as_ref().is_some_and(|p| p.rows >= self.max_file_rows) {
             self.close_current(resolve)?;
         }
         if self.current.is_none() {
@@ -270,6 +317,7 @@ impl DatasetWriter {
             let here = probes.partition_point(|&(_, row)| (row as usize) < end);
             let (mine, later) = probes.split_at(here);
             let base = group.rows;
+            // Rows ascend from `from` (checked by the caller).
             let at = |row: u32| u32::try_from((row as usize).saturating_sub(from) + base).unwrap_or(u32::MAX);
             group.probes.extend(mine.iter().map(|&(key, row)| (key, at(row))));
             probes = later;
@@ -303,8 +351,12 @@ impl DatasetWriter {
         self.finish_with(&mut NoDeferred)
     }
 
-    /// [`Self::finish`], deciding the deferred values of the last row group.
+    /// [`Self::finish`], deciding the deferred values of the last row group
+    /// (with [`Self::finish`], keys given for it are not looked at: `false`).
     pub fn finish_with(mut self, resolve: &mut dyn Resolve) -> Result<Vec<PartFile>, WriteError> {
+        if self.failed {
+            return Err(self.failed_error());
+        }
         if self.current.is_none() && self.done.is_empty() {
             self.open()?;
         }
@@ -433,6 +485,69 @@ mod tests {
         // True exactly where a key was given and (100 + id) % 3 == 0.
         let want: Vec<(i64, bool)> = (0..14).map(|i| (i, i % 2 == 0 && (100 + i) % 3 == 0)).collect();
         assert_eq!(got, want);
+    }
+
+    fn read_back(path: &Path) -> (Vec<i64>, Vec<(i64, bool)>) {
+        let b = ParquetRecordBatchReaderBuilder::try_new(File::open(path).unwrap()).unwrap();
+        let sizes = b.metadata().row_groups().iter().map(|g| g.num_rows()).collect();
+        let mut rows = Vec::new();
+        for batch in b.build().unwrap() {
+            let batch = batch.unwrap();
+            let ids = batch.column(0).as_any().downcast_ref::<Int64Array>().unwrap();
+            let flags = batch.column(1).as_any().downcast_ref::<BooleanArray>().unwrap();
+            rows.extend(ids.values().iter().zip(flags.values().iter()).map(|(&i, f)| (i, f)));
+        }
+        (sizes, rows)
+    }
+
+    #[test]
+    fn a_new_part_file_closes_the_open_group_with_its_own_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = DatasetWriter::new(dir.path(), schema(), 1, "run", "part")
+            .unwrap()
+            .with_deferred_column("flag")
+            .unwrap()
+            .with_max_row_group_rows(4)
+            .with_max_rows_per_file(5);
+        let mut r = Thirds::default();
+        // Every row keyed with 3 + id: flagged where id % 3 == 0.
+        for ids in [0..3, 3..6, 6..8, 8..11] {
+            let probes: Vec<(u64, u32)> =
+                ids.clone().zip(0u32..).map(|(i, row)| (u64::try_from(3 + i).unwrap(), row)).collect();
+            w.write_with(&batch(ids), &probes, &mut r).unwrap();
+        }
+        let parts = w.finish_with(&mut r).unwrap();
+        // 0..6 in the first file (the limit is checked before a batch),
+        // 6..11 in the second.
+        let rows: Vec<u64> = parts.iter().map(|p| p.rows).collect();
+        assert_eq!(rows, vec![6, 5]);
+        let (s0, r0) = read_back(&dir.path().join(&parts[0].file));
+        let (s1, r1) = read_back(&dir.path().join(&parts[1].file));
+        assert_eq!((s0, s1), (vec![4, 2], vec![4, 1]));
+        let want = |ids: std::ops::Range<i64>| -> Vec<(i64, bool)> { ids.map(|i| (i, i % 3 == 0)).collect() };
+        assert_eq!(r0, want(0..6));
+        assert_eq!(r1, want(6..11));
+        assert_eq!(r.groups.len(), 4);
+    }
+
+    #[test]
+    fn probes_out_of_order_or_past_the_batch_are_refused_and_nothing_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut w =
+            DatasetWriter::new(dir.path(), schema(), 1, "run", "part").unwrap().with_deferred_column("flag").unwrap();
+        let mut r = Thirds::default();
+        for (probes, row) in [(vec![(3, 2), (6, 1)], 1), (vec![(3, 1), (6, 1)], 1), (vec![(9, 3)], 3)] {
+            let e = w.write_with(&batch(0..3), &probes, &mut r).unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                format!("schema file: deferred column: probe rows must ascend within the batch of 3 rows (row {row})")
+            );
+        }
+        // Still usable: the refused batches left nothing behind.
+        w.write_with(&batch(0..3), &[(3, 0), (4, 2)], &mut r).unwrap();
+        let parts = w.finish_with(&mut r).unwrap();
+        let (_, rows) = read_back(&dir.path().join(&parts[0].file));
+        assert_eq!(rows, vec![(0, true), (1, false), (2, false)]);
     }
 
     #[test]

@@ -279,10 +279,17 @@ impl<'a> KeyView<'a> {
     /// probing in key order: the probes are cut by their top bits into
     /// chunks whose keys span about [`SWEEP_WINDOW_BYTES`] of the file, each
     /// chunk probed while its window is in cache, and a mapped file's pages
-    /// are released behind the sweep. So a sweep's resident share of the
-    /// file is one window, and its reads are near-sequential. `probes` is
-    /// reordered (in place: no copy); tags are reported in that new order.
+    /// are released behind the sweep every half window. So a sweep keeps
+    /// about one and a half windows of the file resident (plus the matching
+    /// part of the directory), and its reads are near-sequential. Workers
+    /// share one mapping: each keeps its own window, and a release by one
+    /// may drop pages another is reading (they are faulted in again: a cost,
+    /// not an error). `probes` is reordered (in place: no copy); tags are
+    /// reported in that new order.
     pub fn sweep(&self, probes: &mut [(u64, u32)], mut found: impl FnMut(u32, bool)) {
+        if probes.is_empty() {
+            return;
+        }
         if self.keys.is_empty() {
             probes.iter().for_each(|&(_, tag)| found(tag, false));
             return;
@@ -505,6 +512,38 @@ mod tests {
     }
 
     #[test]
+    fn the_counting_sort_places_every_item_in_its_chunk() {
+        let cases: Vec<(u32, Vec<u64>)> = vec![
+            (0, keys(100, 7)),
+            (3, vec![]),
+            (3, vec![u64::MAX; 50]),
+            (3, (0..64).map(|i| (i % 8) << 61).rev().collect()),
+            (8, keys(5_000, 11)),
+            (8, keys(300, 13).into_iter().map(|k| k | (1 << 63)).collect()),
+        ];
+        for (bits, ks) in cases {
+            let mut items: Vec<(u64, u32)> = ks.iter().zip(0u32..).map(|(&k, i)| (k, i)).collect();
+            let chunks = 1usize << bits;
+            let mut starts = vec![0usize; chunks + 1];
+            for &(k, _) in &items {
+                starts[bucket(k, bits) + 1] += 1;
+            }
+            for c in 0..chunks {
+                starts[c + 1] += starts[c];
+            }
+            sort_by_chunk(&mut items, &starts, |k| bucket(k, bits));
+            for c in 0..chunks {
+                assert!(items[starts[c]..starts[c + 1]].iter().all(|&(k, _)| bucket(k, bits) == c), "bits {bits}");
+            }
+            // A permutation: every tag once, with its key.
+            let mut tags: Vec<u32> = items.iter().map(|p| p.1).collect();
+            tags.sort_unstable();
+            assert_eq!(tags, (0u32..).take(ks.len()).collect::<Vec<_>>());
+            assert!(items.iter().all(|&(k, t)| ks[t as usize] == k));
+        }
+    }
+
+    #[test]
     fn missing_file_is_empty_and_the_empty_view_finds_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let f = KeyFile::open(&dir.path().join("none")).unwrap();
@@ -515,6 +554,7 @@ mod tests {
         let mut out = Vec::new();
         KeyView::EMPTY.sweep(&mut [(1, 7), (2, 9)], |tag, hit| out.push((tag, hit)));
         assert_eq!(out, vec![(7, false), (9, false)]);
+        KeyView::EMPTY.sweep(&mut [], |_, _| panic!("no probes, no answers"));
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! A read-only mapping of a keys file.
 //!
-//! The one `unsafe` here is `memmap2::Mmap::map`: a mapping is unsound if
+//! The first `unsafe` here is `memmap2::Mmap::map`: a mapping is unsound if
 //! the file is truncated or written while mapped (a read past the new end
 //! raises SIGBUS; a write changes bytes under a `&[u8]`). crlbatch never
 //! modifies a keys file in place — the previous-run keys in `_state/`, a
@@ -13,18 +13,22 @@
 //! The second `unsafe` is `madvise(MADV_DONTNEED)` on ranges already read
 //! ([`Mapped::release`]), which keeps the process's resident set bounded
 //! while a large file is swept: it drops the pages from this process's page
-//! tables only. The mapping is of a file (not anonymous memory) that is not
-//! modified while mapped (above), so a later read of a released page faults
-//! the same bytes back in from the page cache (or the file): the `&[u8]`
-//! handed out stays valid and unchanged.
+//! tables only. The mapping is a read-only shared mapping of a file
+//! (`Mmap::map`: `MAP_SHARED`, `PROT_READ`) that is not modified while
+//! mapped (above), so a later read of a released page faults the same bytes
+//! back in from the page cache (or the file): the `&[u8]` handed out stays
+//! valid and unchanged. It would NOT be sound on anonymous memory or on a
+//! private mapping written to (`MmapMut`, `map_copy`): there the released
+//! pages read back as zeros or as the file's original bytes.
 
 #![allow(unsafe_code)]
 
 use std::fs::File;
 
-/// The page size assumed when aligning released ranges (the kernel's may be
-/// larger: memmap2 then aligns the start down, which only releases a little
-/// more).
+/// The page size assumed when aligning released ranges. The kernel's may be
+/// larger (16 or 64 KiB on some ARM systems): memmap2 then aligns the start
+/// down and the kernel rounds the length up, so up to a page on either side
+/// is released too — pages that are simply faulted in again if read.
 const PAGE: usize = 4096;
 
 /// Mapped bytes of a file.

@@ -4,8 +4,9 @@
 //! Memory does not grow with the records: the previous run's keys are a
 //! sorted file mapped read-only ([`KeyFile`], probed through a bucket
 //! directory), swept in key order once per result row group
-//! ([`KeyView::sweep`]) with the pages behind each sweep released, so only a
-//! window of the file ([`SWEEP_WINDOW_BYTES`]) is resident at a time; this
+//! ([`KeyView::sweep`]) with the pages behind each sweep released, so only
+//! about a window of the file ([`SWEEP_WINDOW_BYTES`]) per worker is
+//! resident at a time; this
 //! run's keys are gathered per worker in a bounded buffer spilled as sorted
 //! runs ([`KeyRuns`]) and merged range by range into the next file
 //! ([`write_merged`], which releases mapped inputs behind it too).
