@@ -184,11 +184,10 @@ fn merge_ranges(
             }
         }
     }
-    memory.retain(|s| !s.is_empty());
+    // The views come first in `memory`, so their bounds lead `memory_bounds`.
     let memory_bounds: Vec<Vec<usize>> = memory.iter().map(|s| range_bounds(s)).collect();
     let (mut acc, mut next) = (Vec::new(), Vec::new());
     let mut released = vec![(0usize, 0usize); views.len()];
-    let view_bounds: Vec<Vec<usize>> = views.iter().map(|v| range_bounds(v.keys())).collect();
     for r in 0..RANGES {
         for (s, f, buf) in &mut spills {
             let (lo, hi) = (s.bounds.get(r).copied().unwrap_or(0), s.bounds.get(r + 1).copied().unwrap_or(0));
@@ -214,7 +213,7 @@ fn merge_ranges(
                 sink(r, &acc)?;
             }
         }
-        for ((v, b), done) in views.iter().zip(&view_bounds).zip(released.iter_mut()) {
+        for ((v, b), done) in views.iter().zip(&memory_bounds).zip(released.iter_mut()) {
             *done = v.release_below(b.get(r + 1).copied().unwrap_or(0), 0, *done);
         }
     }
