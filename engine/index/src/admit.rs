@@ -20,6 +20,7 @@ use crlbatch_crl::{
 use crate::builder::IndexBuilder;
 use crate::index::RevocationIndex;
 use crate::meta::{CrlMeta, IndexMeta};
+use crate::stream::TimeStream;
 
 /// Why a CRL cannot be used as a basis for `good`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -116,6 +117,39 @@ pub fn index_crls(
     index_crls_with(ca, sources, at, opts, FreshnessPolicy::Require)
 }
 
+/// Parse one CRL into `builder`, then admit it.
+fn build_one(
+    ca: &CaCert,
+    name: &str,
+    path: &Path,
+    opts: &ParseOptions,
+    mut builder: IndexBuilder,
+    check: impl Fn(&str, &CrlInfo) -> Result<(), Rejection>,
+) -> Result<(IndexBuilder, IndexMeta), Rejection> {
+    let info = crlbatch_crl::parse_path_into(path, opts, &mut builder)
+        .map_err(|error| Rejection::Parse { source_name: name.to_owned(), error })?;
+    check(name, &info)?;
+    let metas = vec![CrlMeta::from_info(name, &info)];
+    Ok((builder, IndexMeta::new(ca, metas, Timestamp::now())))
+}
+
+/// [`index_crls`] for one CRL whose index is to be written to the file
+/// `stream` was made for: the revocation times go to it while the CRL is
+/// parsed. Returns the index and the stream, if still usable, for
+/// [`TimeStream::finish`]; on a rejection the stream's file is removed.
+pub fn index_crl_streamed(
+    ca: &CaCert,
+    source: (&str, &Path),
+    at: Timestamp,
+    opts: &ParseOptions,
+    stream: TimeStream,
+) -> Result<(RevocationIndex, Option<TimeStream>), Rejection> {
+    let (name, path) = source;
+    let check = |name: &str, info: &CrlInfo| admit(name, info, ca, at);
+    let (builder, meta) = build_one(ca, name, path, opts, IndexBuilder::streaming(stream), check)?;
+    Ok(builder.finish_streamed(meta))
+}
+
 /// [`index_crls`] with an explicit freshness policy.
 pub fn index_crls_with(
     ca: &CaCert,
@@ -132,12 +166,8 @@ pub fn index_crls_with(
     };
     if let [(name, path)] = sources {
         // One CRL: entries stream straight into the index builder.
-        let mut builder = IndexBuilder::new();
-        let info = crlbatch_crl::parse_path_into(path, opts, &mut builder)
-            .map_err(|error| Rejection::Parse { source_name: name.clone(), error })?;
-        check(name, &info)?;
-        let metas = vec![CrlMeta::from_info(name, &info)];
-        return Ok(builder.finish(IndexMeta::new(ca, metas, Timestamp::now())));
+        let (builder, meta) = build_one(ca, name, path, opts, IndexBuilder::new(), check)?;
+        return Ok(builder.finish(meta));
     }
     // Partitions (JPKI: ~1,700 per CA, each small): parsed and verified
     // concurrently, one file per task; their entries interleave, so the

@@ -14,6 +14,7 @@ use crlbatch_crl::{CrlError, EntryColumns, EntrySink, Timestamp};
 
 use crate::index::RevocationIndex;
 use crate::meta::IndexMeta;
+use crate::stream::TimeStream;
 
 /// Incremental index builder; feed it with `crlbatch_crl::parse_path_into`
 /// (one or several CRLs of one issuer), then [`IndexBuilder::finish`].
@@ -30,6 +31,8 @@ pub struct IndexBuilder {
     time_overflow: Vec<(u32, Timestamp)>,
     invalidity: Vec<(u32, Timestamp)>,
     long: Vec<crlbatch_crl::LongEntry>,
+    /// Where the times also go while the input ascends (`crlbatch index`).
+    stream: Option<TimeStream>,
 }
 
 fn ascending(v: &[u64]) -> bool {
@@ -39,6 +42,20 @@ fn ascending(v: &[u64]) -> bool {
 impl IndexBuilder {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A builder that also hands the revocation times to `stream` while
+    /// the serials ascend (they are then final in rank order), so that the
+    /// index file is mostly written by the end of the parse. At the first
+    /// serial out of order the stream is dropped (its file removed).
+    pub fn streaming(stream: TimeStream) -> Self {
+        Self { stream: Some(stream), ..Self::default() }
+    }
+
+    /// [`Self::finish`], with the stream back if every time went through it.
+    pub fn finish_streamed(mut self, meta: IndexMeta) -> (RevocationIndex, Option<TimeStream>) {
+        let stream = self.stream.take().filter(|_| self.unsorted.is_none());
+        (self.finish(meta), stream)
     }
 
     /// Finish: de-duplicate and sort if needed, and attach `meta`.
@@ -104,7 +121,11 @@ impl EntrySink for IndexBuilder {
                         }
                         rest = later;
                     }
+                    if let Some(stream) = &mut self.stream {
+                        stream.push(times);
+                    }
                 } else {
+                    self.stream = None;
                     let mut all: Vec<u64> = Vec::with_capacity(self.times.len() + serials.len());
                     for (high, bm) in self.bitmaps.drain(..) {
                         all.extend(bm.iter().map(|low| (u64::from(high) << 32) | u64::from(low)));

@@ -7,11 +7,13 @@
 //! 8       4     format version, u32 LE (1)
 //! 12      4     metadata length M, u32 LE
 //! 16      M     metadata, JSON (IndexMeta)
-//! ...           sections, each: tag (4 ASCII bytes), length u64 LE, payload
-//!                 "MEMB" roaring RoaringTreemap portable serialization (u64 serials)
+//! ...           sections, each: tag (4 ASCII bytes), length u64 LE, payload,
+//!               written in this order (a reader takes them in any order):
+//!                 "PAD " zeros, so that the TIME payload starts at a multiple of 4096
 //!                 "TIME" u32 LE per member, by rank: revocation time, seconds since
 //!                        1950-01-01T00:00:00Z; 0xffffffff = see "TOVF"
 //!                 "RSN " u8 per member, by rank: reason code, 0xff = no reasonCode
+//!                 "MEMB" roaring RoaringTreemap portable serialization (u64 serials)
 //!                 "TOVF" (u32 rank, i64 unix seconds) LE pairs, sorted by rank
 //!                 "INVD" (u32 rank, i64 unix seconds) LE pairs, sorted by rank
 //!                 "LONG" u32 count, then per serial: u8 flags (1 negative,
@@ -40,12 +42,12 @@ pub const MAGIC: &[u8; 8] = b"CRLBIDX\0";
 /// Largest index file we load.
 pub const MAX_INDEX_BYTES: u64 = 16 << 30;
 /// Alignment and size unit of `O_DIRECT` writes.
-const DIRECT_ALIGN: usize = 4096;
+pub(crate) const DIRECT_ALIGN: usize = 4096;
 /// Bytes per `O_DIRECT` write call.
 const DIRECT_CHUNK: usize = 8 << 20;
 /// Largest metadata JSON.
 const MAX_META_BYTES: usize = 64 << 20;
-const TRAILER_BYTES: usize = 12;
+pub(crate) const TRAILER_BYTES: usize = 12;
 
 /// File name of the index of an issuer in an index folder.
 pub fn index_file_name(kid: &str) -> String {
@@ -63,7 +65,7 @@ pub fn index_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-fn io_err(path: &Path, e: &std::io::Error) -> IndexError {
+pub(crate) fn io_err(path: &Path, e: &std::io::Error) -> IndexError {
     IndexError::Io { path: path.display().to_string(), message: e.to_string() }
 }
 
@@ -124,27 +126,178 @@ fn write_encoded(tmp: &Path, mut buf: Vec<u8>, start: usize, len: usize) -> Resu
     Ok(())
 }
 
+/// The folder of `path` and the temporary file a new version of it is
+/// written to before the rename.
+pub(crate) fn tmp_path(path: &Path) -> (PathBuf, PathBuf) {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf();
+    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
+    (dir, tmp)
+}
+
+/// Rename the complete, synced `tmp` over `path` and make the rename durable.
+pub(crate) fn commit(tmp: &Path, path: &Path) -> Result<(), IndexError> {
+    std::fs::rename(tmp, path).map_err(|e| io_err(path, &e))?;
+    let (dir, _) = tmp_path(path);
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
 /// Publish a new file at `path` atomically: `write` fills a temporary file
 /// in the same folder, which is renamed over `path` (the folder then
 /// synced). A reader sees the old file or the new one; on error the
 /// temporary file is removed.
 fn publish(path: &Path, write: impl FnOnce(&Path) -> Result<(), IndexError>) -> Result<(), IndexError> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(|e| io_err(dir, &e))?;
-    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp: PathBuf = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
-    let result = write(&tmp).and_then(|()| {
-        std::fs::rename(&tmp, path).map_err(|e| io_err(path, &e))?;
-        // Make the rename durable.
-        if let Ok(d) = std::fs::File::open(dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
-    });
+    let (dir, tmp) = tmp_path(path);
+    std::fs::create_dir_all(&dir).map_err(|e| io_err(&dir, &e))?;
+    let result = write(&tmp).and_then(|()| commit(&tmp, path));
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+/// Bytes of a section header: tag, then payload length (u64).
+pub(crate) const SECTION_HEADER: usize = 12;
+
+fn corrupt(name: &Path, what: &str) -> IndexError {
+    IndexError::Corrupt { path: name.display().to_string(), what: what.to_owned() }
+}
+
+/// Where the TIME payload starts, for metadata of `meta_len` bytes: after
+/// the head, a `PAD ` section (zeros) and the TIME section header, at the
+/// next multiple of 4096. The times are the bulk of the file; at an aligned
+/// offset they can be written (`O_DIRECT`) while the CRL is still being
+/// parsed (see `stream.rs`), and both ways of writing give the same bytes.
+pub(crate) fn times_offset(meta_len: usize) -> usize {
+    (16 + meta_len + 2 * SECTION_HEADER).next_multiple_of(DIRECT_ALIGN)
+}
+
+/// Copy `parts` one after the other into `dst` (as far as it holds them).
+fn put(dst: &mut [u8], parts: &[&[u8]]) {
+    let mut at = 0;
+    for p in parts {
+        if let Some(d) = dst.get_mut(at..at + p.len()) {
+            d.copy_from_slice(p);
+        }
+        at += p.len();
+    }
+}
+
+fn section_header(tag: &[u8; 4], len: usize) -> [u8; SECTION_HEADER] {
+    let mut h = [0u8; SECTION_HEADER];
+    h[..4].copy_from_slice(tag);
+    h[4..].copy_from_slice(&(len as u64).to_le_bytes());
+    h
+}
+
+/// The first [`times_offset`] bytes: magic, version, metadata, the `PAD `
+/// section and the header of a TIME section of `times_bytes`. `dst` is
+/// zeroed.
+pub(crate) fn put_head(dst: &mut [u8], meta: &[u8], times_bytes: usize) {
+    let pad_at = 16 + meta.len();
+    let pad = dst.len().saturating_sub(pad_at + 2 * SECTION_HEADER);
+    put(
+        dst,
+        &[
+            MAGIC,
+            &FORMAT_VERSION.to_le_bytes(),
+            &u32::try_from(meta.len()).unwrap_or(u32::MAX).to_le_bytes(),
+            meta,
+            &section_header(b"PAD ", pad),
+        ],
+    );
+    let time_at = dst.len().saturating_sub(SECTION_HEADER);
+    put(dst.get_mut(time_at..).unwrap_or_default(), &[&section_header(b"TIME", times_bytes)]);
+}
+
+/// Time codes as little-endian bytes (`dst` is 4 bytes per code).
+pub(crate) fn put_times(dst: &mut [u8], times: &[u32]) {
+    for (d, t) in dst.chunks_exact_mut(4).zip(times) {
+        d.copy_from_slice(&t.to_le_bytes());
+    }
+}
+
+fn put_pairs(dst: &mut [u8], tag: &[u8; 4], v: &[(u32, Timestamp)]) {
+    put(dst, &[&section_header(tag, v.len() * 12)]);
+    for (k, (r, t)) in v.iter().enumerate() {
+        put(dst.get_mut(SECTION_HEADER + k * 12..).unwrap_or_default(), &[&r.to_le_bytes(), &t.0.to_le_bytes()]);
+    }
+}
+
+/// The trailer: body length and CRC.
+pub(crate) fn put_trailer(dst: &mut [u8], body_len: usize, crc: u32) {
+    put(dst, &[&(body_len as u64).to_le_bytes(), &crc.to_le_bytes()]);
+}
+
+pub(crate) fn crc_of(b: &[u8]) -> crc32fast::Hasher {
+    let mut h = crc32fast::Hasher::new();
+    h.update(b);
+    h
+}
+
+/// Sizes of the sections after the TIME payload, and the encoded LONG one.
+#[derive(Debug)]
+pub(crate) struct TailPlan {
+    long: Vec<u8>,
+    memb: usize,
+    /// RSN, MEMB, TOVF, INVD, LONG, headers included.
+    sizes: [usize; 5],
+}
+
+impl TailPlan {
+    pub(crate) fn len(&self) -> usize {
+        self.sizes.iter().sum()
+    }
+}
+
+/// A zeroed buffer whose data starts at a 4096-byte aligned address, as
+/// `O_DIRECT` requires.
+#[derive(Debug)]
+pub(crate) struct AlignedBuf {
+    buf: Vec<u8>,
+    start: usize,
+}
+
+impl AlignedBuf {
+    /// `len` zero bytes (rounded up to whole 4096-byte blocks, so the data
+    /// can be written padded).
+    pub(crate) fn zeroed(len: usize) -> Self {
+        let buf = vec![0u8; len.next_multiple_of(DIRECT_ALIGN) + DIRECT_ALIGN];
+        let start = buf.as_ptr().align_offset(DIRECT_ALIGN).min(DIRECT_ALIGN);
+        Self { buf, start }
+    }
+
+    pub(crate) fn get(&self, r: std::ops::Range<usize>) -> Option<&[u8]> {
+        self.buf.get(self.start + r.start..self.start + r.end)
+    }
+
+    pub(crate) fn get_mut<R: std::ops::RangeBounds<usize>>(&mut self, r: R) -> Option<&mut [u8]> {
+        use std::ops::Bound;
+        let lo = match r.start_bound() {
+            Bound::Included(&a) => a,
+            Bound::Excluded(&a) => a + 1,
+            Bound::Unbounded => 0,
+        };
+        let hi = match r.end_bound() {
+            Bound::Included(&b) => b + 1,
+            Bound::Excluded(&b) => b,
+            Bound::Unbounded => self.capacity(),
+        };
+        self.buf.get_mut(self.start + lo..self.start + hi)
+    }
+
+    /// Bytes usable from the aligned start (a multiple of 4096).
+    pub(crate) fn capacity(&self) -> usize {
+        (self.buf.len() - self.start) / DIRECT_ALIGN * DIRECT_ALIGN
+    }
+
+    /// (buffer, start, len) for [`write_encoded`].
+    fn into_parts(self, len: usize) -> (Vec<u8>, usize, usize) {
+        (self.buf, self.start, len)
+    }
 }
 
 impl RevocationIndex {
@@ -182,104 +335,70 @@ impl RevocationIndex {
     /// The sizes are known up front, so the large sections are filled in
     /// parallel into their own slices, and the CRC is computed in two halves.
     fn encode(&self, name: &Path) -> Result<(Vec<u8>, usize, usize), IndexError> {
-        let corrupt = |what: String| IndexError::Corrupt { path: name.display().to_string(), what };
-        let meta = serde_json::to_vec(&self.meta).map_err(|x| corrupt(x.to_string()))?;
+        let meta = self.meta_json(name)?;
         let (times, reasons) = self.columns();
-        let long = encode_long(&self.long);
-        let memb_len = self.members.serialized_size();
-        let head_len = 16 + meta.len();
-        let sizes = [
-            head_len,
-            12 + memb_len,
-            12 + times.len() * 4,
-            12 + reasons.len(),
-            12 + self.time_overflow.len() * 12,
-            12 + self.invalidity.len() * 12,
-            12 + long.len(),
-        ];
-        let body_len: usize = sizes.iter().sum();
+        let head_len = times_offset(meta.len());
+        let tail = self.tail_plan(reasons.len());
+        let body_len = head_len + times.len() * 4 + tail.len();
         let total = body_len + TRAILER_BYTES;
         // `vec![0; n]` is a zeroed allocation (fresh pages from the kernel,
         // no memset): pages are faulted in by the parallel fill below.
-        let mut buf: Vec<u8> = vec![0u8; total + 2 * DIRECT_ALIGN];
-        let start = buf.as_ptr().align_offset(DIRECT_ALIGN).min(DIRECT_ALIGN);
-        let body = buf.get_mut(start..start + body_len).ok_or_else(|| corrupt("encode buffer".into()))?;
+        let mut buf = AlignedBuf::zeroed(total);
+        let body = buf.get_mut(..body_len).ok_or_else(|| corrupt(name, "encode buffer"))?;
         let (head, rest) = body.split_at_mut(head_len);
-        let (memb, rest) = rest.split_at_mut(sizes[1]);
-        let (time, rest) = rest.split_at_mut(sizes[2]);
-        let (rsn, rest) = rest.split_at_mut(sizes[3]);
-        let (tovf, rest) = rest.split_at_mut(sizes[4]);
-        let (invd, lng) = rest.split_at_mut(sizes[5]);
-        let put = |dst: &mut [u8], parts: &[&[u8]]| {
-            let mut at = 0;
-            for p in parts {
-                if let Some(d) = dst.get_mut(at..at + p.len()) {
-                    d.copy_from_slice(p);
-                }
-                at += p.len();
-            }
-        };
-        let section_header = |tag: &[u8; 4], len: usize| {
-            let mut h = [0u8; 12];
-            h[..4].copy_from_slice(tag);
-            h[4..].copy_from_slice(&(len as u64).to_le_bytes());
-            h
-        };
-        put(
-            head,
-            &[
-                MAGIC,
-                &FORMAT_VERSION.to_le_bytes(),
-                &u32::try_from(meta.len()).unwrap_or(u32::MAX).to_le_bytes(),
-                &meta,
-            ],
-        );
-        let pairs = |dst: &mut [u8], tag: &[u8; 4], v: &[(u32, Timestamp)]| {
-            put(dst, &[&section_header(tag, v.len() * 12)]);
-            for (k, (r, t)) in v.iter().enumerate() {
-                put(dst.get_mut(12 + k * 12..).unwrap_or_default(), &[&r.to_le_bytes(), &t.0.to_le_bytes()]);
-            }
-        };
-        let memb_result = std::sync::Mutex::new(Ok(()));
-        rayon::scope(|sc| {
-            sc.spawn(|_| {
-                put(memb, &[&section_header(b"MEMB", memb_len)]);
-                let r = self.members.serialize_into(memb.get_mut(12..).unwrap_or_default());
-                if let Ok(mut m) = memb_result.lock() {
-                    *m = r;
-                }
-            });
-            sc.spawn(|_| {
-                put(time, &[&section_header(b"TIME", times.len() * 4)]);
-                for (d, t) in time.get_mut(12..).unwrap_or_default().chunks_exact_mut(4).zip(times.iter()) {
-                    d.copy_from_slice(&t.to_le_bytes());
-                }
-            });
-            put(rsn, &[&section_header(b"RSN ", reasons.len()), &reasons]);
-            pairs(tovf, b"TOVF", &self.time_overflow);
-            pairs(invd, b"INVD", &self.invalidity);
-            put(lng, &[&section_header(b"LONG", long.len()), &long]);
-        });
-        memb_result.into_inner().unwrap_or(Ok(())).map_err(|e| io_err(name, &e))?;
-        let body = buf.get(start..start + body_len).unwrap_or_default();
+        let (time, rest) = rest.split_at_mut(times.len() * 4);
+        put_head(head, &meta, times.len() * 4);
+        let (_, tail_result) = rayon::join(|| put_times(time, &times), || self.put_tail(rest, &reasons, &tail));
+        tail_result.map_err(|e| io_err(name, &e))?;
+        let body = buf.get(0..body_len).unwrap_or_default();
         let (a, b) = body.split_at(body_len / 2);
-        let (mut ha, hb) = rayon::join(
+        let (mut ha, hb) = rayon::join(|| crc_of(a), || crc_of(b));
+        ha.combine(&hb);
+        put_trailer(buf.get_mut(body_len..total).unwrap_or_default(), body_len, ha.finalize());
+        Ok(buf.into_parts(total))
+    }
+
+    /// The metadata as stored in the head.
+    pub(crate) fn meta_json(&self, name: &Path) -> Result<Vec<u8>, IndexError> {
+        serde_json::to_vec(&self.meta).map_err(|x| corrupt(name, &x.to_string()))
+    }
+
+    /// Sizes of the sections after the TIME payload.
+    pub(crate) fn tail_plan(&self, members: usize) -> TailPlan {
+        let long = encode_long(&self.long);
+        let memb = self.members.serialized_size();
+        let sizes = [
+            SECTION_HEADER + members,
+            SECTION_HEADER + memb,
+            SECTION_HEADER + self.time_overflow.len() * 12,
+            SECTION_HEADER + self.invalidity.len() * 12,
+            SECTION_HEADER + long.len(),
+        ];
+        TailPlan { long, memb, sizes }
+    }
+
+    /// Write the sections after the TIME payload (RSN, MEMB, TOVF, INVD,
+    /// LONG) into `dst` (`plan.len()` bytes); the membership is serialized
+    /// beside the rest.
+    pub(crate) fn put_tail(&self, dst: &mut [u8], reasons: &[u8], plan: &TailPlan) -> std::io::Result<()> {
+        let [s_rsn, s_memb, s_tovf, s_invd, _] = plan.sizes;
+        let (rsn, rest) = dst.split_at_mut(s_rsn.min(dst.len()));
+        let (memb, rest) = rest.split_at_mut(s_memb.min(rest.len()));
+        let (tovf, rest) = rest.split_at_mut(s_tovf.min(rest.len()));
+        let (invd, lng) = rest.split_at_mut(s_invd.min(rest.len()));
+        let (memb_result, ()) = rayon::join(
             || {
-                let mut h = crc32fast::Hasher::new();
-                h.update(a);
-                h
+                put(memb, &[&section_header(b"MEMB", plan.memb)]);
+                self.members.serialize_into(memb.get_mut(SECTION_HEADER..).unwrap_or_default())
             },
             || {
-                let mut h = crc32fast::Hasher::new();
-                h.update(b);
-                h
+                put(rsn, &[&section_header(b"RSN ", reasons.len()), reasons]);
+                put_pairs(tovf, b"TOVF", &self.time_overflow);
+                put_pairs(invd, b"INVD", &self.invalidity);
+                put(lng, &[&section_header(b"LONG", plan.long.len()), &plan.long]);
             },
         );
-        ha.combine(&hb);
-        let crc = ha.finalize();
-        let trailer = buf.get_mut(start + body_len..start + total).unwrap_or_default();
-        put(trailer, &[&(body_len as u64).to_le_bytes(), &crc.to_le_bytes()]);
-        Ok((buf, start, total))
+        memb_result
     }
 
     /// Load an index file, checking magic, version, length and checksum.

@@ -18,8 +18,9 @@ mod meta;
 mod prefetch;
 mod rank;
 mod status;
+mod stream;
 
-pub use admit::{admit, completeness, index_crls, index_crls_with, FreshnessPolicy, Rejection};
+pub use admit::{admit, completeness, index_crl_streamed, index_crls, index_crls_with, FreshnessPolicy, Rejection};
 pub use builder::IndexBuilder;
 pub use diff::{diff, IndexDiff};
 pub use error::IndexError;
@@ -29,3 +30,4 @@ pub use merge::merge;
 pub use meta::{CrlMeta, IdpMeta, IndexMeta, FORMAT_NAME, FORMAT_VERSION};
 pub use prefetch::prefetch;
 pub use status::{count_duplicates, Status};
+pub use stream::TimeStream;

@@ -54,8 +54,8 @@ fn expect(e: &GenEntry) -> Revocation {
 
 #[test]
 fn index_matches_ground_truth_across_block_boundaries() {
-    // 160,000 entries (~6 MB): the stream is read in 4 MiB blocks, so
-    // entries straddle a block boundary.
+    // 160,000 entries (~6 MB): the stream is read in 1 MiB blocks, so
+    // entries straddle block boundaries.
     let dir = tempfile::tempdir().unwrap();
     let c = ca(Hierarchy::Sign, 2023);
     let entries = generated(160_000, 40, Hierarchy::Sign);

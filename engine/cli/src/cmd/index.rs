@@ -6,7 +6,7 @@ use std::time::Instant;
 use serde_json::json;
 
 use crlbatch_crl::FileDigest;
-use crlbatch_index::{index_crls, index_file_name};
+use crlbatch_index::{index_crl_streamed, index_crls, index_file_name, IndexError, TimeStream};
 
 use crate::args::{FileDigestArg, IndexArgs};
 use crate::cmd;
@@ -22,16 +22,32 @@ pub fn run(a: IndexArgs) -> CliResult {
     };
     let opts = cmd::parse_options(&a.limits, digest);
     let names: Vec<(String, &Path)> = a.crl.iter().map(|p| (p.display().to_string(), p.as_path())).collect();
-    let index = index_crls(&ca, &names, at, &opts)?;
-    let built = started.elapsed();
     let path = a.out.join(index_file_name(&ca.kid_hex()));
-    // The index is not needed once written: its memory is freed while the
-    // file goes to disk.
-    let m = index.save_and_free(&path).map_err(|e| {
+    let cantcreat = |e: IndexError| {
         let mut err = CliError::from(e);
         err.code = crate::exit::CANTCREAT;
         err
-    })?;
+    };
+    // One CRL: its revocation times are written to the index file while it
+    // is parsed (crlbatch_index::TimeStream); several (partitions) are
+    // merged first. The index is not needed once written: its memory is
+    // freed while the file goes to disk.
+    let (built, m) = match names.as_slice() {
+        [(name, crl)] => {
+            let stream = TimeStream::create(&path).map_err(cantcreat)?;
+            let (index, stream) = index_crl_streamed(&ca, (name, crl), at, &opts, stream)?;
+            let built = started.elapsed();
+            let m = match stream {
+                Some(s) => s.finish(index, &path),
+                None => index.save_and_free(&path),
+            };
+            (built, m.map_err(cantcreat)?)
+        }
+        _ => {
+            let index = index_crls(&ca, &names, at, &opts)?;
+            (started.elapsed(), index.save_and_free(&path).map_err(cantcreat)?)
+        }
+    };
     let total = started.elapsed();
     let size = std::fs::metadata(&path).map(|md| md.len()).unwrap_or(0);
     if a.json {

@@ -19,12 +19,15 @@ use crate::name;
 use crate::pem;
 use crate::verify::signature::{Digester, HashAlg, SignatureAlgorithm};
 
-/// Bytes read per block.
-const BLOCK_BYTES: usize = 4 << 20;
+/// Bytes read per block. Smaller blocks fill and drain the pipeline sooner
+/// (`crlbatch index`, 10M-entry CRL, 10 alternating runs: 4 MiB blocks
+/// with 1 MiB tasks 0.321 s median, 1 MiB with 256 KiB 0.302 s, the same
+/// CPU time; 256 KiB blocks cost more CPU).
+const BLOCK_BYTES: usize = 1 << 20;
 /// Blocks in flight between the reader and the decoder.
 const QUEUE_DEPTH: usize = 4;
 /// Target bytes of entries per parallel task.
-const SPLIT_BYTES: usize = 1 << 20;
+const SPLIT_BYTES: usize = 256 << 10;
 
 type Block = Arc<Vec<u8>>;
 

@@ -1,0 +1,172 @@
+//! Index files written while the CRL is parsed (`TimeStream`): the same
+//! bytes as a file saved afterwards, whichever way the stream ends — used,
+//! abandoned for unsorted input or for metadata too large for its room —
+//! and nothing left behind when the CRL is rejected.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::*;
+use crlbatch_crl::ParseOptions;
+use crlbatch_gen::{for_each_entry, EntrySpec, GenEntry, Hierarchy};
+use crlbatch_index::{index_crl_streamed, RevocationIndex, TimeStream};
+
+/// Blocks of 8 KiB: 2,048 times each, so 20,000 entries cross nine block
+/// boundaries and end inside a block.
+const BLOCK: usize = 8 << 10;
+
+fn generated(count: u64) -> Vec<GenEntry> {
+    let spec = EntrySpec {
+        hierarchy: Hierarchy::Sign,
+        count,
+        base_serial: 1_000_000,
+        long_serials: 4,
+        partitions: 1,
+        this_update: this_update(),
+        seed: SEED,
+        label: "stream".into(),
+    };
+    let mut v = Vec::new();
+    for_each_entry(&spec, |e| v.push(e.clone()));
+    v
+}
+
+/// Files in `dir`, sorted by name.
+fn files(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> =
+        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    v.sort();
+    v
+}
+
+/// Index the CRL at `crl` (named `name`) through a stream into `out/x.crlidx`;
+/// returns the path, whether the stream was still in use at the end, and a
+/// copy of the index as built.
+fn streamed(crl: &Path, name: &str, out: &Path) -> (PathBuf, bool, RevocationIndex) {
+    let c = ca(Hierarchy::Sign, 2023);
+    let path = out.join("x.crlidx");
+    let stream = TimeStream::create_with(&path, BLOCK).unwrap();
+    let (idx, stream) = index_crl_streamed(&ca_cert(c), (name, crl), at(), &ParseOptions::default(), stream).unwrap();
+    let copy = idx.clone();
+    let used = stream.is_some();
+    let meta = match stream {
+        Some(s) => s.finish(idx, &path).unwrap(),
+        None => idx.save_and_free(&path).unwrap(),
+    };
+    assert_eq!(&meta, copy.meta());
+    (path, used, copy)
+}
+
+/// The same index saved afterwards, the usual way.
+fn saved(idx: &RevocationIndex, dir: &Path) -> Vec<u8> {
+    let p = dir.join("saved").join("x.crlidx");
+    idx.save(&p).unwrap();
+    std::fs::read(p).unwrap()
+}
+
+fn check_lookups(path: &Path, entries: &[GenEntry]) {
+    let loaded = RevocationIndex::load(path).unwrap();
+    assert_eq!(loaded.len(), entries.len() as u64);
+    for e in entries {
+        let r = loaded.lookup(&e.serial).unwrap();
+        assert_eq!((r.revocation_time, r.reason, r.invalidity_time), (e.revoked, e.reason, e.invalidity));
+    }
+}
+
+#[test]
+fn streamed_file_has_the_bytes_of_a_saved_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let entries = generated(20_000);
+    let crl = write(dir.path(), "s.crl", ca(Hierarchy::Sign, 2023), &daily(), &entries);
+    let out = dir.path().join("out");
+    let (path, used, idx) = streamed(&crl, "s.crl", &out);
+    assert!(used);
+    let bytes = std::fs::read(&path).unwrap();
+    assert_eq!(bytes, saved(&idx, dir.path()));
+    // The times start at 4096, after the PAD section and the TIME header.
+    assert_eq!(&bytes[4084..4088], b"TIME");
+    assert_eq!(u64::from_le_bytes(bytes[4088..4096].try_into().unwrap()), 4 * (20_000 - 4));
+    check_lookups(&path, &entries);
+    // Only the index is left in the folder.
+    assert_eq!(files(&out), ["x.crlidx"]);
+}
+
+#[test]
+fn a_stream_is_abandoned_for_unsorted_input_and_the_file_is_still_right() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut entries = generated(30_000);
+    // Out of order after the first stretch: several blocks have been
+    // written by then.
+    entries[20_000..25_000].reverse();
+    let crl = write(dir.path(), "u.crl", ca(Hierarchy::Sign, 2023), &daily(), &entries);
+    let out = dir.path().join("out");
+    let (path, used, idx) = streamed(&crl, "u.crl", &out);
+    assert!(!used);
+    assert_eq!(std::fs::read(&path).unwrap(), saved(&idx, dir.path()));
+    check_lookups(&path, &entries);
+    assert_eq!(files(&out), ["x.crlidx"]);
+}
+
+#[test]
+fn metadata_too_large_for_its_room_falls_back_to_the_same_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let entries = generated(20_000);
+    let crl = write(dir.path(), "m.crl", ca(Hierarchy::Sign, 2023), &daily(), &entries);
+    let out = dir.path().join("out");
+    // The source name is recorded in the metadata: 5,000 characters of it
+    // do not fit before offset 4096.
+    let name = "n".repeat(5_000);
+    let (path, used, idx) = streamed(&crl, &name, &out);
+    assert!(used);
+    let bytes = std::fs::read(&path).unwrap();
+    assert_eq!(bytes, saved(&idx, dir.path()));
+    assert_eq!(&bytes[8180..8184], b"TIME");
+    check_lookups(&path, &entries);
+    assert_eq!(files(&out), ["x.crlidx"]);
+}
+
+#[test]
+fn a_rejected_crl_leaves_no_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let entries = generated(20_000);
+    // Signed by the 2019 generation, verified against 2023: same DN,
+    // another key.
+    let crl = write(dir.path(), "r.crl", ca(Hierarchy::Sign, 2019), &daily(), &entries);
+    let out = dir.path().join("out");
+    let path = out.join("x.crlidx");
+    let stream = TimeStream::create_with(&path, BLOCK).unwrap();
+    let c = ca(Hierarchy::Sign, 2023);
+    let err = index_crl_streamed(&ca_cert(c), ("r.crl", &crl), at(), &ParseOptions::default(), stream).unwrap_err();
+    assert!(err.to_string().starts_with("r.crl: "), "{err}");
+    assert_eq!(files(&out), Vec::<String>::new());
+}
+
+#[test]
+fn a_stream_needs_a_folder_it_can_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let blocked = dir.path().join("plain-file");
+    std::fs::write(&blocked, b"x").unwrap();
+    let e = TimeStream::create(&blocked.join("sub").join("x.crlidx")).unwrap_err().to_string();
+    assert!(e.contains("plain-file/sub"), "{e}");
+    assert_eq!(std::fs::read(&blocked).unwrap(), b"x");
+}
+
+#[test]
+fn streams_on_tmpfs_write_buffered() {
+    // /dev/shm is tmpfs, which refuses O_DIRECT at open.
+    let shm = Path::new("/dev/shm");
+    if !shm.is_dir() {
+        return;
+    }
+    let dir = tempfile::tempdir_in(shm).unwrap();
+    let entries = generated(20_000);
+    let crl = write(dir.path(), "t.crl", ca(Hierarchy::Sign, 2023), &daily(), &entries);
+    let out = dir.path().join("out");
+    let (path, used, idx) = streamed(&crl, "t.crl", &out);
+    assert!(used);
+    assert_eq!(std::fs::read(&path).unwrap(), saved(&idx, dir.path()));
+    check_lookups(&path, &entries);
+}
