@@ -147,7 +147,7 @@ pub fn index_crl_streamed(
     let (name, path) = source;
     let check = |name: &str, info: &CrlInfo| admit(name, info, ca, at);
     let (builder, meta) = build_one(ca, name, path, opts, IndexBuilder::streaming(stream), check)?;
-    Ok(builder.finish_streamed(meta))
+    builder.finish_streamed(meta).map_err(|error| Rejection::Parse { source_name: name.to_owned(), error })
 }
 
 /// [`index_crls`] with an explicit freshness policy.
@@ -167,7 +167,7 @@ pub fn index_crls_with(
     if let [(name, path)] = sources {
         // One CRL: entries stream straight into the index builder.
         let (builder, meta) = build_one(ca, name, path, opts, IndexBuilder::new(), check)?;
-        return Ok(builder.finish(meta));
+        return builder.finish(meta).map_err(|error| Rejection::Parse { source_name: name.clone(), error });
     }
     // Partitions (JPKI: ~1,700 per CA, each small): parsed and verified
     // concurrently, one file per task; their entries interleave, so the

@@ -8,10 +8,9 @@
 //! treemap (strictly ascending, so nothing was lost) and falls back to
 //! collecting every serial and sorting at the end.
 
-use roaring::{RoaringBitmap, RoaringTreemap};
-
 use crlbatch_crl::{CrlError, EntryColumns, EntrySink, Timestamp};
 
+use crate::ascending::AscendingMembers;
 use crate::index::RevocationIndex;
 use crate::meta::IndexMeta;
 use crate::stream::TimeStream;
@@ -20,9 +19,8 @@ use crate::stream::TimeStream;
 /// (one or several CRLs of one issuer), then [`IndexBuilder::finish`].
 #[derive(Debug, Default)]
 pub struct IndexBuilder {
-    /// Membership while the input ascends, one bitmap per high 32 bits
-    /// (appending to a bitmap directly is cheaper than through the treemap).
-    bitmaps: Vec<(u32, RoaringBitmap)>,
+    /// Membership while the input ascends.
+    members: AscendingMembers,
     last: Option<u64>,
     /// Every fast-path serial in input order, once the input stopped ascending.
     unsorted: Option<Vec<u64>>,
@@ -53,17 +51,17 @@ impl IndexBuilder {
     }
 
     /// [`Self::finish`], with the stream back if every time went through it.
-    pub fn finish_streamed(mut self, meta: IndexMeta) -> (RevocationIndex, Option<TimeStream>) {
+    pub fn finish_streamed(mut self, meta: IndexMeta) -> Result<(RevocationIndex, Option<TimeStream>), CrlError> {
         let stream = self.stream.take().filter(|_| self.unsorted.is_none());
-        (self.finish(meta), stream)
+        Ok((self.finish(meta)?, stream))
     }
 
     /// Finish: de-duplicate and sort if needed, and attach `meta`.
-    pub fn finish(self, meta: IndexMeta) -> RevocationIndex {
-        match self.unsorted {
+    pub fn finish(self, meta: IndexMeta) -> Result<RevocationIndex, CrlError> {
+        Ok(match self.unsorted {
             None => RevocationIndex::from_sorted(
                 meta,
-                RoaringTreemap::from_bitmaps(self.bitmaps),
+                self.members.finish()?,
                 self.times,
                 self.reasons,
                 self.time_overflow,
@@ -81,7 +79,7 @@ impl IndexBuilder {
                     long: self.long,
                 },
             ),
-        }
+        })
     }
 }
 
@@ -103,33 +101,14 @@ impl EntrySink for IndexBuilder {
                     if let Some(&l) = serials.last() {
                         self.last = Some(l);
                     }
-                    // Runs of equal high words go to one bitmap; checked
-                    // ascending and above the current maximum, so append
-                    // cannot fail.
-                    let mut rest = serials.as_slice();
-                    while let Some(&first) = rest.first() {
-                        let high = (first >> 32) as u32;
-                        let run = rest.iter().position(|&s| (s >> 32) as u32 != high).unwrap_or(rest.len());
-                        let (now, later) = rest.split_at(run);
-                        if self.bitmaps.last().is_none_or(|(h, _)| *h != high) {
-                            self.bitmaps.push((high, RoaringBitmap::new()));
-                        }
-                        if let Some((_, bm)) = self.bitmaps.last_mut() {
-                            if bm.append(now.iter().map(|&s| (s & 0xffff_ffff) as u32)).is_err() {
-                                return Err(CrlError::Io("internal: roaring append out of order".into()));
-                            }
-                        }
-                        rest = later;
-                    }
+                    self.members.extend(serials)?;
                     if let Some(stream) = &mut self.stream {
                         stream.push(times);
                     }
                 } else {
                     self.stream = None;
-                    let mut all: Vec<u64> = Vec::with_capacity(self.times.len() + serials.len());
-                    for (high, bm) in self.bitmaps.drain(..) {
-                        all.extend(bm.iter().map(|low| (u64::from(high) << 32) | u64::from(low)));
-                    }
+                    let members = std::mem::take(&mut self.members);
+                    let mut all = members.into_serials(self.times.len() + serials.len())?;
                     all.extend_from_slice(serials);
                     self.unsorted = Some(all);
                 }

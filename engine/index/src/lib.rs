@@ -8,6 +8,7 @@
 //! without re-parsing the CRL.
 
 mod admit;
+mod ascending;
 mod builder;
 mod diff;
 mod error;
