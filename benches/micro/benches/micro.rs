@@ -2,7 +2,9 @@
 //! process with `crlbatch-gen` (JPKI-like serials and reasons):
 //!
 //! - `der_entry_scan`: walking the DER of 1M revokedCertificates entries;
-//! - `entry_parse`: decoding them into columns (serial, time, reason);
+//! - `entry_parse`: decoding them into columns (serial, time, reason), into
+//!   fresh columns and (`entry_parse_reused`) into columns reused as the
+//!   parser reuses its batch buffers;
 //! - `index_build`: building the index from the decoded columns;
 //! - `index_lookup_u64` / `index_lookup_long`: random lookups (revocation
 //!   included when listed), about one in ten u64 probes listed, half the long;
@@ -66,6 +68,15 @@ fn entries(c: &mut Criterion) {
             |cols| crlbatch_crl::decode_entries(black_box(&region), cols).unwrap(),
             BatchSize::LargeInput,
         )
+    });
+    // Into columns reused from the previous round, as the parser's recycled
+    // batch buffers are (no allocation, no page faults).
+    let mut reused = EntryColumns::default();
+    g.bench_function("entry_parse_reused", |b| {
+        b.iter(|| {
+            reused.clear();
+            crlbatch_crl::decode_entries(black_box(&region), &mut reused).unwrap()
+        })
     });
     let mut cols = EntryColumns::default();
     crlbatch_crl::decode_entries(&region, &mut cols).unwrap();

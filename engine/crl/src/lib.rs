@@ -27,9 +27,9 @@ pub use der::{hex, DerError, DerErrorKind};
 pub use error::{CertError, CrlError, VerifyError};
 pub use name::render_der as render_name;
 pub use parse::{
-    decode_entries, parse_bytes, parse_bytes_into, parse_path, parse_path_into, parse_reader, scan_entries, time_code,
-    time_from_code, Crl, CrlExtensions, CrlInfo, CrlNumber, EntryColumns, EntrySink, FileDigest,
-    IssuingDistributionPoint, Limits, LongEntry, ParseOptions, DEFAULT_MAX_CRL_BYTES, DEFAULT_MAX_ENTRIES,
+    decode_entries, decode_entries_general, parse_bytes, parse_bytes_into, parse_path, parse_path_into, parse_reader,
+    scan_entries, time_code, time_from_code, Crl, CrlExtensions, CrlInfo, CrlNumber, EntryColumns, EntrySink,
+    FileDigest, IssuingDistributionPoint, Limits, LongEntry, ParseOptions, DEFAULT_MAX_CRL_BYTES, DEFAULT_MAX_ENTRIES,
     MAX_ENTRY_BYTES, MAX_HEADER_BYTES, MAX_TRAILER_BYTES, TIME_BASE, TIME_OVERFLOW,
 };
 pub use reason::{reason_from_u8, reason_to_u8, Reason, NO_REASON};

@@ -249,6 +249,21 @@ pub fn decode_entries(region: &[u8], out: &mut EntryColumns) -> Result<(), CrlEr
     parse_entries(region, 0, 0, true, out)
 }
 
+/// [`decode_entries`] with the general decoder only, never the fast path:
+/// for the `entries` fuzz target, which checks that both give the same
+/// columns and the same error on any bytes.
+#[doc(hidden)]
+pub fn decode_entries_general(region: &[u8], out: &mut EntryColumns) -> Result<(), CrlError> {
+    let mut r = Reader::new(region, 0);
+    let mut ordinal = 0u64;
+    while !r.is_empty() {
+        let entry = r.read(tag::SEQUENCE)?;
+        parse_entry(&entry, ordinal, true, out)?;
+        ordinal += 1;
+    }
+    Ok(())
+}
+
 /// Parse complete entries in `buf` (which holds whole entries only) into
 /// `out`. `base` is the absolute offset of `buf[0]`; `ordinal` the entry
 /// number of the first entry.
@@ -263,6 +278,11 @@ pub(crate) fn parse_entries(
     let mut ordinal = ordinal;
     while let Some(rest) = buf.get(pos..).filter(|r| !r.is_empty()) {
         if let Some(fast) = fast_entry(rest, allow_extensions) {
+            if let Some(t) = fast.invalidity {
+                let idx = u32::try_from(out.serials.len())
+                    .map_err(|_| CrlError::TooManyEntries { limit: u64::from(u32::MAX) })?;
+                out.invalidity.push((idx, t));
+            }
             out.serials.push(fast.serial);
             out.times.push(fast.time_code);
             out.reasons.push(fast.reason);
@@ -284,13 +304,51 @@ struct FastEntry {
     serial: u64,
     time_code: u32,
     reason: u8,
+    invalidity: Option<Timestamp>,
 }
 
-/// The common layout, decoded straight from the bytes: short-form lengths,
-/// a non-negative serial of at most 8 magnitude octets (minimal DER), a
-/// UTCTime, and either no extensions or exactly one reasonCode. Anything
-/// else (including anything malformed) returns `None`, and the general
-/// decoder handles it with exact errors.
+/// A reasonCode extension up to its code (`REASON_ONLY_PREFIX` without
+/// the list's SEQUENCE header: `30 0a 06 03 55 1d 15 04 03 0a 01`) as two
+/// overlapping little-endian words (bytes 0..8 and 3..11), compared without
+/// a call to `memcmp`.
+const REASON_WORDS: (u64, u64) = {
+    let p = REASON_ONLY_PREFIX;
+    (
+        u64::from_le_bytes([p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9]]),
+        u64::from_le_bytes([p[5], p[6], p[7], p[8], p[9], p[10], p[11], p[12]]),
+    )
+};
+
+/// An invalidityDate extension up to its GeneralizedTime content (15 bytes
+/// follow): `30 18 06 03 55 1d 18 04 11 18 0f`.
+const INVALIDITY_PREFIX: [u8; 11] = [0x30, 0x18, 0x06, 0x03, 0x55, 0x1d, 0x18, 0x04, 0x11, 0x18, 0x0f];
+
+/// A reasonCode extension in its usual encoding: the code.
+fn reason_ext(b: &[u8]) -> Option<u8> {
+    let (w, code) = b.split_first_chunk::<11>()?;
+    let lo = u64::from_le_bytes(*w.first_chunk::<8>()?);
+    let hi = u64::from_le_bytes(*w.last_chunk::<8>()?);
+    match code {
+        [c] if (lo, hi) == REASON_WORDS => Some(Reason::from_code(*c)?.code()),
+        _ => None,
+    }
+}
+
+/// An invalidityDate extension in its usual encoding.
+fn invalidity_ext(b: &[u8]) -> Option<Timestamp> {
+    let (prefix, time) = b.split_first_chunk::<11>()?;
+    if *prefix != INVALIDITY_PREFIX || time.len() != 15 {
+        return None;
+    }
+    time::parse_generalized_time(time).ok()
+}
+
+/// The common layouts, decoded straight from the bytes: short-form
+/// lengths, a non-negative serial of at most 8 magnitude octets (minimal
+/// DER), a UTCTime, and as extensions none, a reasonCode, an invalidityDate,
+/// or a reasonCode then an invalidityDate, each in its usual encoding.
+/// Anything else (including anything malformed) returns `None`, and the
+/// general decoder handles it with exact errors.
 #[inline]
 fn fast_entry(b: &[u8], allow_extensions: bool) -> Option<FastEntry> {
     let (&t0, &l0) = (b.first()?, b.get(1)?);
@@ -298,40 +356,45 @@ fn fast_entry(b: &[u8], allow_extensions: bool) -> Option<FastEntry> {
         return None;
     }
     let len = 2 + usize::from(l0);
-    let e = b.get(2..len)?;
-    let (&st, &sl) = (e.first()?, e.get(1)?);
+    let e = b.get(..len)?;
+    let (&st, &sl) = (e.get(2)?, e.get(3)?);
     let sl = usize::from(sl);
     if st != tag::INTEGER || !(1..=9).contains(&sl) {
         return None;
     }
-    let c = e.get(2..2 + sl)?;
-    let (&c0, c1) = (c.first()?, c.get(1).copied());
-    let mag = if c0 == 0 {
-        // A leading zero is only minimal before a high bit.
-        match c1 {
-            None => c,
-            Some(x) if x & 0x80 != 0 => c.get(1..)?,
-            Some(_) => return None,
-        }
-    } else if c0 & 0x80 != 0 || sl == 9 {
-        return None;
-    } else {
-        c
+    // Where the magnitude starts and its length (1..=8).
+    let (m0, mlen) = match (e.get(4)?, e.get(5)) {
+        // A leading zero is only minimal alone (zero) or before a high bit.
+        (0, _) if sl == 1 => (4, 1),
+        (0, Some(&c1)) if c1 & 0x80 != 0 => (5, sl - 1),
+        (0, _) => return None,
+        (&c0, _) if c0 & 0x80 != 0 || sl == 9 => return None,
+        _ => (4, sl),
     };
-    let serial = mag.iter().fold(0u64, |a, &x| (a << 8) | u64::from(x));
-    let t = e.get(2 + sl..)?;
+    // One big-endian load: the UTCTime after the serial guarantees 8 bytes.
+    let word = u64::from_be_bytes(*e.get(m0..)?.first_chunk::<8>()?);
+    let serial = word >> (64 - 8 * mlen);
+    let t = e.get(4 + sl..)?;
     if t.first() != Some(&tag::UTC_TIME) || t.get(1) != Some(&13) {
         return None;
     }
     let secs = time::parse_utc_time(t.get(2..15)?).ok()?;
     let ext = t.get(15..)?;
-    let reason = match ext {
-        [] => reason::NO_REASON,
+    let (reason, invalidity) = match ext {
+        [] => (reason::NO_REASON, None),
         _ if !allow_extensions => return None,
-        [prefix @ .., code] if prefix == REASON_ONLY_PREFIX => Reason::from_code(*code)?.code(),
+        // SEQUENCE { reasonCode }
+        [0x30, 0x0c, r @ ..] => (reason_ext(r)?, None),
+        // SEQUENCE { reasonCode, invalidityDate }
+        [0x30, 0x26, r @ ..] => {
+            let (rsn, inv) = r.split_at_checked(12)?;
+            (reason_ext(rsn)?, Some(invalidity_ext(inv)?))
+        }
+        // SEQUENCE { invalidityDate }
+        [0x30, 0x1a, inv @ ..] => (reason::NO_REASON, Some(invalidity_ext(inv)?)),
         _ => return None,
     };
-    Some(FastEntry { len, serial, time_code: time_code(secs), reason })
+    Some(FastEntry { len, serial, time_code: time_code(secs), reason, invalidity })
 }
 
 #[inline]
@@ -463,5 +526,138 @@ mod tests {
         assert_eq!(cols.long.len(), 1);
         assert_eq!(cols.long[0].serial.to_string(), "-4455f3b3");
         assert_eq!(cols.long[0].ordinal, 7);
+    }
+
+    /// An entry: serial content octets, UTCTime text, extension list DER.
+    fn entry_der(serial: &[u8], utc: &str, exts: &[u8]) -> Vec<u8> {
+        let mut body = vec![0x02, u8::try_from(serial.len()).unwrap()];
+        body.extend_from_slice(serial);
+        body.extend_from_slice(&[0x17, 13]);
+        body.extend_from_slice(utc.as_bytes());
+        body.extend_from_slice(exts);
+        let mut e = vec![0x30, u8::try_from(body.len()).unwrap()];
+        e.extend(body);
+        e
+    }
+
+    fn reason_ext(code: u8) -> Vec<u8> {
+        vec![0x30, 0x0a, 0x06, 0x03, 0x55, 0x1d, 0x15, 0x04, 0x03, 0x0a, 0x01, code]
+    }
+
+    fn invalidity_ext(generalized: &str) -> Vec<u8> {
+        let mut v = INVALIDITY_PREFIX.to_vec();
+        v.extend_from_slice(generalized.as_bytes());
+        v
+    }
+
+    fn list(parts: &[Vec<u8>]) -> Vec<u8> {
+        let body = parts.concat();
+        let mut v = vec![0x30, u8::try_from(body.len()).unwrap()];
+        v.extend(body);
+        v
+    }
+
+    /// Decode one entry with the general decoder only.
+    fn general(e: &[u8]) -> Result<EntryColumns, CrlError> {
+        let mut cols = EntryColumns::default();
+        let mut r = Reader::new(e, 0);
+        parse_entry(&r.read(tag::SEQUENCE)?, 0, true, &mut cols)?;
+        Ok(cols)
+    }
+
+    fn same(a: &EntryColumns, b: &EntryColumns) -> bool {
+        (&a.serials, &a.times, &a.reasons, &a.time_overflow, &a.invalidity, &a.long)
+            == (&b.serials, &b.times, &b.reasons, &b.time_overflow, &b.invalidity, &b.long)
+    }
+
+    #[test]
+    fn fast_path_agrees_with_the_general_decoder_on_every_layout() {
+        let serials: &[&[u8]] = &[
+            &[0x00],
+            &[0x01],
+            &[0x7f],
+            &[0x00, 0x80],
+            &[0x01, 0x00],
+            &[0x12, 0x34, 0x56],
+            &[0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+            &[0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+            &[0x00, 0x80, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01],
+        ];
+        let inv = invalidity_ext("20250101120000Z");
+        let fast_layouts: Vec<Vec<u8>> = vec![
+            Vec::new(),
+            list(&[reason_ext(1)]),
+            list(&[reason_ext(3)]),
+            list(&[reason_ext(6)]),
+            list(&[reason_ext(10)]),
+            list(&[reason_ext(0), inv.clone()]),
+            list(&[reason_ext(1), inv.clone()]),
+            list(std::slice::from_ref(&inv)),
+        ];
+        let mut taken = 0;
+        for serial in serials {
+            for exts in &fast_layouts {
+                let e = entry_der(serial, "250221175352Z", exts);
+                let f = fast_entry(&e, true).unwrap_or_else(|| panic!("fast path for {e:02x?}"));
+                assert_eq!(f.len, e.len());
+                let mut cols = EntryColumns::default();
+                parse_entries(&e, 0, 0, true, &mut cols).unwrap();
+                assert!(same(&cols, &general(&e).unwrap()), "{e:02x?}");
+                taken += 1;
+            }
+        }
+        assert_eq!(taken, serials.len() * fast_layouts.len());
+        let mut cols = EntryColumns::default();
+        parse_entries(
+            &entry_der(&[0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff], "250221175352Z", &[]),
+            0,
+            0,
+            true,
+            &mut cols,
+        )
+        .unwrap();
+        assert_eq!(cols.serials, [u64::MAX]);
+        let mut cols = EntryColumns::default();
+        parse_entries(
+            &entry_der(&[0x01, 0x00], "250221175352Z", &list(&[reason_ext(1), inv.clone()])),
+            0,
+            0,
+            true,
+            &mut cols,
+        )
+        .unwrap();
+        assert_eq!((cols.serials[0], cols.reasons[0]), (256, 1));
+        assert_eq!(cols.invalidity, [(0, Timestamp::parse_rfc3339("2025-01-01T12:00:00Z").unwrap())]);
+
+        // Layouts the fast path leaves to the general decoder, which decides.
+        let mut critical_reason = reason_ext(1);
+        critical_reason.splice(7..7, [0x01, 0x01, 0xff]);
+        critical_reason[1] += 3;
+        let others: Vec<(Vec<u8>, bool)> = vec![
+            // invalidityDate before reasonCode: fine, another order.
+            (list(&[inv.clone(), reason_ext(1)]), true),
+            // reasonCode marked critical: fine (a known extension).
+            (list(&[critical_reason]), true),
+            // reason code 7 is unused in RFC 5280: an error.
+            (list(&[reason_ext(7)]), false),
+            // Two reasonCodes: an error.
+            (list(&[reason_ext(1), reason_ext(1)]), false),
+            // A malformed invalidityDate (month 13): an error.
+            (list(&[reason_ext(1), invalidity_ext("20251301120000Z")]), false),
+            (list(&[invalidity_ext("20251301120000Z")]), false),
+        ];
+        for (exts, ok) in others {
+            let e = entry_der(&[0x01, 0x00], "250221175352Z", &exts);
+            assert!(fast_entry(&e, true).is_none(), "{e:02x?}");
+            let mut cols = EntryColumns::default();
+            let r = parse_entries(&e, 0, 0, true, &mut cols);
+            assert_eq!(r.is_ok(), ok, "{e:02x?}: {r:?}");
+            if ok {
+                assert!(same(&cols, &general(&e).unwrap()));
+            }
+        }
+        // Without extensions allowed (v1), every entry with some is general.
+        let e = entry_der(&[0x01], "250221175352Z", &list(&[inv]));
+        assert!(fast_entry(&e, false).is_none());
     }
 }

@@ -29,8 +29,8 @@ mod stream;
 use std::path::Path;
 
 pub use entry::{
-    decode_entries, scan_entries, time_code, time_from_code, EntryColumns, EntrySink, LongEntry, TIME_BASE,
-    TIME_OVERFLOW,
+    decode_entries, decode_entries_general, scan_entries, time_code, time_from_code, EntryColumns, EntrySink,
+    LongEntry, TIME_BASE, TIME_OVERFLOW,
 };
 pub use ext::{CrlExtensions, CrlNumber, IssuingDistributionPoint};
 
