@@ -331,7 +331,9 @@ pub struct IndexArgs {
     /// CRL files of this CA: one full CRL, or several partitions (each with an issuingDistributionPoint).
     #[arg(long, value_name = "CRL", num_args = 1.., required = true)]
     pub crl: Vec<PathBuf>,
-    /// Index folder; the index is written to DIR/<issuer kid>.crlidx atomically.
+    /// Index folder; the index is written to DIR/<issuer kid>.crlidx atomically: to a temporary file
+    /// in DIR (with one CRL, mostly while the CRL is parsed), renamed into place once complete and
+    /// synced, removed if the CRL is rejected.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
     #[command(flatten)]

@@ -20,7 +20,7 @@ use crlbatch_crl::{
 use crate::builder::IndexBuilder;
 use crate::index::RevocationIndex;
 use crate::meta::{CrlMeta, IndexMeta};
-use crate::stream::TimeStream;
+use crate::stream::{Built, TimeStream};
 
 /// Why a CRL cannot be used as a basis for `good`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -135,15 +135,15 @@ fn build_one(
 
 /// [`index_crls`] for one CRL whose index is to be written to the file
 /// `stream` was made for: the revocation times go to it while the CRL is
-/// parsed. Returns the index and the stream, if still usable, for
-/// [`TimeStream::finish`]; on a rejection the stream's file is removed.
+/// parsed. Write the result with [`Built::save_and_free`]; on a rejection
+/// the stream's file is removed.
 pub fn index_crl_streamed(
     ca: &CaCert,
     source: (&str, &Path),
     at: Timestamp,
     opts: &ParseOptions,
     stream: TimeStream,
-) -> Result<(RevocationIndex, Option<TimeStream>), Rejection> {
+) -> Result<Built, Rejection> {
     let (name, path) = source;
     let check = |name: &str, info: &CrlInfo| admit(name, info, ca, at);
     let (builder, meta) = build_one(ca, name, path, opts, IndexBuilder::streaming(stream), check)?;

@@ -13,7 +13,7 @@ use crlbatch_crl::{CrlError, EntryColumns, EntrySink, Timestamp};
 use crate::ascending::AscendingMembers;
 use crate::index::RevocationIndex;
 use crate::meta::IndexMeta;
-use crate::stream::TimeStream;
+use crate::stream::{Built, StreamedIndex, TimeStream};
 
 /// Incremental index builder; feed it with `crlbatch_crl::parse_path_into`
 /// (one or several CRLs of one issuer), then [`IndexBuilder::finish`].
@@ -24,12 +24,16 @@ pub struct IndexBuilder {
     last: Option<u64>,
     /// Every fast-path serial in input order, once the input stopped ascending.
     unsorted: Option<Vec<u64>>,
+    /// Time codes of fast-path entries, unless they went to `stream`.
     times: Vec<u32>,
+    /// Fast-path entries taken (in `times` or in `stream`).
+    fast_len: usize,
     reasons: Vec<u8>,
     time_overflow: Vec<(u32, Timestamp)>,
     invalidity: Vec<(u32, Timestamp)>,
     long: Vec<crlbatch_crl::LongEntry>,
-    /// Where the times also go while the input ascends (`crlbatch index`).
+    /// Where the times go instead of `times` while the input ascends
+    /// (`crlbatch index`).
     stream: Option<TimeStream>,
 }
 
@@ -42,22 +46,35 @@ impl IndexBuilder {
         Self::default()
     }
 
-    /// A builder that also hands the revocation times to `stream` while
-    /// the serials ascend (they are then final in rank order), so that the
-    /// index file is mostly written by the end of the parse. At the first
-    /// serial out of order the stream is dropped (its file removed).
+    /// A builder that hands the revocation times to `stream` instead of
+    /// keeping them while the serials ascend (they are then final in rank
+    /// order), so that the index file is mostly written by the end of the
+    /// parse. At the first serial out of order the times are read back from
+    /// the stream and it is dropped (its file removed).
     pub fn streaming(stream: TimeStream) -> Self {
         Self { stream: Some(stream), ..Self::default() }
     }
 
-    /// [`Self::finish`], with the stream back if every time went through it.
-    pub fn finish_streamed(mut self, meta: IndexMeta) -> Result<(RevocationIndex, Option<TimeStream>), CrlError> {
-        let stream = self.stream.take().filter(|_| self.unsorted.is_none());
-        Ok((self.finish(meta)?, stream))
+    /// [`Self::finish`] for a streaming builder: an index to write with the
+    /// stream, or a plain index if the stream was given up.
+    pub fn finish_streamed(mut self, meta: IndexMeta) -> Result<Built, CrlError> {
+        match self.stream.take() {
+            Some(stream) => Ok(Built::Streamed(StreamedIndex::new(self.assemble(meta)?, stream))),
+            None => Ok(Built::Index(self.assemble(meta)?)),
+        }
     }
 
     /// Finish: de-duplicate and sort if needed, and attach `meta`.
-    pub fn finish(self, meta: IndexMeta) -> Result<RevocationIndex, CrlError> {
+    pub fn finish(mut self, meta: IndexMeta) -> Result<RevocationIndex, CrlError> {
+        if let Some(stream) = self.stream.take() {
+            self.times = stream.take_back()?;
+        }
+        self.assemble(meta)
+    }
+
+    /// The index of what was taken; its times are missing if they went to a
+    /// stream.
+    fn assemble(self, meta: IndexMeta) -> Result<RevocationIndex, CrlError> {
         Ok(match self.unsorted {
             None => RevocationIndex::from_sorted(
                 meta,
@@ -85,13 +102,14 @@ impl IndexBuilder {
 
 impl EntrySink for IndexBuilder {
     fn reserve(&mut self, entries: usize) {
-        self.times.reserve(entries);
+        if self.stream.is_none() {
+            self.times.reserve(entries);
+        }
         self.reasons.reserve(entries);
     }
 
     fn accept(&mut self, batch: &EntryColumns) -> Result<(), CrlError> {
-        let base =
-            u32::try_from(self.times.len()).map_err(|_| CrlError::TooManyEntries { limit: u64::from(u32::MAX) })?;
+        let base = u32::try_from(self.fast_len).map_err(|_| CrlError::TooManyEntries { limit: u64::from(u32::MAX) })?;
         let EntryColumns { serials, times, reasons, time_overflow, invalidity, long } = batch;
         match &mut self.unsorted {
             Some(all) => all.extend_from_slice(serials),
@@ -106,15 +124,20 @@ impl EntrySink for IndexBuilder {
                         stream.push(times);
                     }
                 } else {
-                    self.stream = None;
+                    if let Some(stream) = self.stream.take() {
+                        self.times = stream.take_back()?;
+                    }
                     let members = std::mem::take(&mut self.members);
-                    let mut all = members.into_serials(self.times.len() + serials.len())?;
+                    let mut all = members.into_serials(self.fast_len + serials.len())?;
                     all.extend_from_slice(serials);
                     self.unsorted = Some(all);
                 }
             }
         }
-        self.times.extend_from_slice(times);
+        if self.stream.is_none() {
+            self.times.extend_from_slice(times);
+        }
+        self.fast_len += times.len();
         self.reasons.extend_from_slice(reasons);
         self.time_overflow.extend(time_overflow.iter().map(|&(i, t)| (i + base, t)));
         self.invalidity.extend(invalidity.iter().map(|&(i, t)| (i + base, t)));

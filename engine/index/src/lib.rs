@@ -31,4 +31,4 @@ pub use merge::merge;
 pub use meta::{CrlMeta, IdpMeta, IndexMeta, FORMAT_NAME, FORMAT_VERSION};
 pub use prefetch::prefetch;
 pub use status::{count_duplicates, Status};
-pub use stream::TimeStream;
+pub use stream::{Built, StreamedIndex, TimeStream};

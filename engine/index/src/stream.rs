@@ -5,25 +5,27 @@
 //! writes with both cores nearly idle. The revocation times are 40 MB of it,
 //! and while a CRL's serials ascend (the common case) each time is final as
 //! soon as its entry is parsed: rank order is CRL order. A [`TimeStream`]
-//! takes them from the index builder, batch by batch, and a thread of its
-//! own writes them to the temporary file in 4 MiB blocks (`O_DIRECT` where
-//! the filesystem allows it) at their final offset, which does not depend on
-//! the metadata as long as that fits the room reserved before it
-//! ([`times_offset`]). What is left for the end is the head, the last
-//! partial block and the smaller sections.
+//! takes them from the index builder, batch by batch, instead of the
+//! builder keeping them, and a thread of its own writes them to the
+//! temporary file in 4 MiB blocks (`O_DIRECT` where the filesystem allows
+//! it) at their final offset, which does not depend on the metadata as long
+//! as that fits the room reserved before it ([`times_offset`]). What is left
+//! for the end is the head, the last partial block and the smaller sections.
 //!
-//! Anything unexpected abandons the stream and the index is written the
-//! usual way ([`RevocationIndex::save_and_free`]): serials out of order, the
-//! metadata outgrowing its room, a write refused. Either way the file has
-//! the same bytes (a test compares them), and it appears under its name
-//! only once complete (temporary file, fsync, rename, fsync of the folder).
+//! When the stream cannot be used to the end, the times are read back from
+//! the file and the index is built or written the usual way: serials out of
+//! order (the builder sorts), metadata larger than its room
+//! ([`RevocationIndex::save_and_free`]). Either way the file has the same
+//! bytes (tests compare them), and it appears under its name only once
+//! complete (temporary file, fsync, rename, fsync of the folder).
 
 use std::fs::File;
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
-use std::sync::Arc;
 use std::thread::JoinHandle;
+
+use crlbatch_crl::CrlError;
 
 use crate::error::IndexError;
 use crate::format::{
@@ -40,8 +42,45 @@ const QUEUE_DEPTH: usize = 2;
 /// metadata of up to 4056 bytes (one CRL: about 800) fits.
 const HEAD_ROOM: usize = DIRECT_ALIGN;
 
+/// The temporary file, opened for writing with `O_DIRECT` when the
+/// filesystem accepts it.
+#[derive(Debug)]
+struct Out {
+    file: File,
+    direct: bool,
+}
+
+impl Out {
+    fn open(tmp: &Path, direct: bool, create: bool) -> std::io::Result<Out> {
+        let mut o = std::fs::OpenOptions::new();
+        o.write(true);
+        if create {
+            o.create_new(true);
+        }
+        if direct {
+            o.custom_flags(nix::libc::O_DIRECT);
+        }
+        Ok(Out { file: o.open(tmp)?, direct })
+    }
+
+    /// Write `data` at `offset`. Some filesystems accept `O_DIRECT` at open
+    /// and refuse the write: then the file is reopened without it and the
+    /// write done again (and every later one).
+    fn write_at(&mut self, tmp: &Path, data: &[u8], offset: usize) -> std::io::Result<()> {
+        match self.file.write_all_at(data, offset as u64) {
+            Err(_) if self.direct => {
+                *self = Out::open(tmp, false, false)?;
+                self.file.write_all_at(data, offset as u64)
+            }
+            other => other,
+        }
+    }
+}
+
 /// What the writer thread did.
+#[derive(Debug)]
 struct Written {
+    out: Out,
     /// CRC-32 state over every byte written, in file order.
     crc: crc32fast::Hasher,
     error: Option<std::io::Error>,
@@ -52,13 +91,12 @@ struct Written {
 #[derive(Debug)]
 pub struct TimeStream {
     tmp: PathBuf,
-    file: Arc<File>,
     /// Offset of the TIME payload.
     base: usize,
-    /// Bytes handed to the writer (whole blocks).
-    flushed: usize,
     /// Bytes per block.
     block: usize,
+    /// Bytes handed to the writer (whole blocks).
+    flushed: usize,
     /// The block being filled, and its bytes used.
     fill: AlignedBuf,
     fill_len: usize,
@@ -71,12 +109,6 @@ pub struct TimeStream {
     broken: bool,
     /// Renamed into place: nothing to remove.
     committed: bool,
-}
-
-impl std::fmt::Debug for Written {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Written").field("error", &self.error).finish_non_exhaustive()
-    }
 }
 
 impl TimeStream {
@@ -95,37 +127,29 @@ impl TimeStream {
         let block = block_bytes.max(1).next_multiple_of(DIRECT_ALIGN);
         let (dir, tmp) = tmp_path(path);
         std::fs::create_dir_all(&dir).map_err(|e| io_err(&dir, &e))?;
-        let open = |direct: bool| {
-            let mut o = std::fs::OpenOptions::new();
-            o.write(true).create_new(true);
-            if direct {
-                o.custom_flags(nix::libc::O_DIRECT);
-            }
-            o.open(&tmp)
-        };
         // Filesystems without O_DIRECT (tmpfs) refuse it at open.
-        let file = match open(true) {
-            Ok(f) => f,
+        let mut out = match Out::open(&tmp, true, true) {
+            Ok(o) => o,
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Err(io_err(&tmp, &e)),
-            Err(_) => open(false).map_err(|e| io_err(&tmp, &e))?,
+            Err(_) => Out::open(&tmp, false, true).map_err(|e| io_err(&tmp, &e))?,
         };
-        let file = Arc::new(file);
         let (tx, rx) = mpsc::sync_channel::<(AlignedBuf, usize)>(QUEUE_DEPTH);
         let (recycle_tx, recycle) = mpsc::channel::<AlignedBuf>();
-        let out = Arc::clone(&file);
+        let writer_tmp = tmp.clone();
         let spawned = std::thread::Builder::new().name("index-write".into()).spawn(move || {
-            let mut w = Written { crc: crc32fast::Hasher::new(), error: None };
+            let mut crc = crc32fast::Hasher::new();
+            let mut error = None;
             for (buf, offset) in rx {
-                if w.error.is_none() {
+                if error.is_none() {
                     let data = buf.get(0..block).unwrap_or_default();
-                    match out.write_all_at(data, offset as u64) {
-                        Ok(()) => w.crc.update(data),
-                        Err(e) => w.error = Some(e),
+                    match out.write_at(&writer_tmp, data, offset) {
+                        Ok(()) => crc.update(data),
+                        Err(e) => error = Some(e),
                     }
                 }
                 let _ = recycle_tx.send(buf);
             }
-            w
+            Written { out, crc, error }
         });
         let writer = match spawned {
             Ok(h) => h,
@@ -136,10 +160,9 @@ impl TimeStream {
         };
         Ok(Self {
             tmp,
-            file,
             base: HEAD_ROOM,
-            flushed: 0,
             block,
+            flushed: 0,
             fill: AlignedBuf::zeroed(block),
             fill_len: 0,
             count: 0,
@@ -180,82 +203,34 @@ impl TimeStream {
         }
     }
 
-    /// Stop the writer thread; what it wrote, if it ran to the end.
-    fn stop_writer(&mut self) -> Option<Written> {
+    /// Stop the writer thread: what it wrote, if it got to the end of what
+    /// it was given without an error.
+    fn stop_writer(&mut self) -> Result<Written, std::io::Error> {
         drop(self.tx.take());
-        self.writer.take().and_then(|h| h.join().ok())
-    }
-
-    /// Write the rest of `index` (whose times must be the ones streamed) and
-    /// publish the file at `path`. When the stream cannot be used, the index
-    /// is written the usual way. The index's memory is freed on another
-    /// thread while the file goes to disk. Returns the metadata.
-    pub fn finish(mut self, index: RevocationIndex, path: &Path) -> Result<IndexMeta, IndexError> {
-        let written = self.stop_writer();
-        let meta = index.meta_json(&self.tmp)?;
-        let (times_len, usable) = {
-            let (times, _) = index.columns();
-            (times.len(), !self.broken && times.len() == self.count && times_offset(meta.len()) == self.base)
-        };
-        let written = match written {
-            Some(w) if usable && w.error.is_none() => w,
-            _ => {
-                drop(self);
-                return index.save_and_free(path);
-            }
-        };
-        let result = self.write_rest(index, &meta, times_len, written.crc);
-        // Drop removes the temporary file unless committed.
-        result.and_then(|m| {
-            crate::format::commit(&self.tmp, path)?;
-            self.committed = true;
-            Ok(m)
-        })
-    }
-
-    /// The last partial block and the sections after the times, then the
-    /// head, then the length cut, fsync.
-    fn write_rest(
-        &self,
-        index: RevocationIndex,
-        meta: &[u8],
-        times_len: usize,
-        streamed_crc: crc32fast::Hasher,
-    ) -> Result<IndexMeta, IndexError> {
-        let e = |x: std::io::Error| io_err(&self.tmp, &x);
-        let out_meta = index.meta.clone();
-        let (last, rest_len, body_len, head) = {
-            let (_, reasons) = index.columns();
-            let plan = index.tail_plan(reasons.len());
-            let rest_len = self.fill_len + plan.len();
-            let body_len = self.base + times_len * 4 + plan.len();
-            let mut last = AlignedBuf::zeroed(rest_len + TRAILER_BYTES);
-            if let (Some(d), Some(s)) = (last.get_mut(0..self.fill_len), self.fill.get(0..self.fill_len)) {
-                d.copy_from_slice(s);
-            }
-            index.put_tail(last.get_mut(self.fill_len..rest_len).unwrap_or_default(), &reasons, &plan).map_err(e)?;
-            let mut head = AlignedBuf::zeroed(self.base);
-            put_head(head.get_mut(0..self.base).unwrap_or_default(), meta, times_len * 4);
-            (last, rest_len, body_len, head)
-        };
-        let freeing = std::thread::Builder::new().spawn(move || drop(index)).ok();
-        let mut crc = crc_of(head.get(0..self.base).unwrap_or_default());
-        crc.combine(&streamed_crc);
-        crc.combine(&crc_of(last.get(0..rest_len).unwrap_or_default()));
-        let mut last = last;
-        put_trailer(last.get_mut(rest_len..rest_len + TRAILER_BYTES).unwrap_or_default(), body_len, crc.finalize());
-        let padded = (rest_len + TRAILER_BYTES).next_multiple_of(DIRECT_ALIGN);
-        let result = (|| {
-            self.file.write_all_at(last.get(0..padded).unwrap_or_default(), (self.base + self.flushed) as u64)?;
-            self.file.write_all_at(head.get(0..self.base).unwrap_or_default(), 0)?;
-            self.file.set_len((body_len + TRAILER_BYTES) as u64)?;
-            self.file.sync_all()
-        })();
-        if let Some(f) = freeing {
-            let _ = f.join();
+        let w = self.writer.take().and_then(|h| h.join().ok());
+        match w {
+            Some(Written { error: Some(e), .. }) => Err(e),
+            Some(w) if !self.broken => Ok(w),
+            _ => Err(std::io::Error::other("the index writer thread stopped")),
         }
-        result.map_err(e)?;
-        Ok(out_meta)
+    }
+
+    /// Every time code taken, read back from the file (and the block being
+    /// filled); the stream is then given up and its file removed.
+    pub fn take_back(mut self) -> Result<Vec<u32>, CrlError> {
+        let tmp = self.tmp.display().to_string();
+        let err = |e: std::io::Error| CrlError::Io(format!("{tmp}: reading back index times: {e}"));
+        self.stop_writer().map_err(err)?;
+        let mut bytes = vec![0u8; self.flushed];
+        let f = File::open(&self.tmp).map_err(err)?;
+        f.read_exact_at(&mut bytes, self.base as u64).map_err(err)?;
+        bytes.extend_from_slice(self.fill.get(0..self.fill_len).unwrap_or_default());
+        let times: Vec<u32> =
+            bytes.chunks_exact(4).map(|c| u32::from_le_bytes(c.try_into().unwrap_or_default())).collect();
+        if times.len() != self.count {
+            return Err(err(std::io::Error::other(format!("{} times, expected {}", times.len(), self.count))));
+        }
+        Ok(times)
     }
 }
 
@@ -265,5 +240,121 @@ impl Drop for TimeStream {
         if !self.committed {
             let _ = std::fs::remove_file(&self.tmp);
         }
+    }
+}
+
+/// An index whose revocation times are in a [`TimeStream`], not in memory:
+/// it can only be written, to the file the stream was made for.
+#[derive(Debug)]
+pub struct StreamedIndex {
+    /// Everything but the times.
+    index: RevocationIndex,
+    stream: TimeStream,
+}
+
+/// What a streaming index builder produced.
+#[derive(Debug)]
+pub enum Built {
+    /// A complete index (the stream was given up, or there was none).
+    Index(RevocationIndex),
+    /// An index whose times are in its stream.
+    Streamed(StreamedIndex),
+}
+
+impl Built {
+    /// Write the index to `path` (atomically) and free it; returns the
+    /// metadata. A streamed index must go to the path its stream was made
+    /// for.
+    pub fn save_and_free(self, path: &Path) -> Result<IndexMeta, IndexError> {
+        match self {
+            Built::Index(index) => index.save_and_free(path),
+            Built::Streamed(s) => s.finish(path),
+        }
+    }
+
+    /// The metadata.
+    pub fn meta(&self) -> &IndexMeta {
+        match self {
+            Built::Index(index) => index.meta(),
+            Built::Streamed(s) => s.index.meta(),
+        }
+    }
+}
+
+impl StreamedIndex {
+    pub(crate) fn new(index: RevocationIndex, stream: TimeStream) -> Self {
+        Self { index, stream }
+    }
+
+    /// Write the rest and publish the file at `path`. When the metadata
+    /// outgrew its room, the times are read back and the index is written
+    /// the usual way. The index's memory is freed on another thread while
+    /// the file goes to disk.
+    fn finish(self, path: &Path) -> Result<IndexMeta, IndexError> {
+        let Self { mut index, mut stream } = self;
+        let members = usize::try_from(index.members.len()).unwrap_or(usize::MAX);
+        let meta = index.meta_json(&stream.tmp)?;
+        if members != stream.count {
+            return Err(IndexError::Corrupt {
+                path: stream.tmp.display().to_string(),
+                what: format!("{} revocation times streamed for {members} members", stream.count),
+            });
+        }
+        if times_offset(meta.len()) != stream.base {
+            let tmp = stream.tmp.display().to_string();
+            index.times = stream.take_back().map_err(|e| IndexError::Io { path: tmp, message: e.to_string() })?;
+            return index.save_and_free(path);
+        }
+        let written = stream.stop_writer().map_err(|e| io_err(&stream.tmp, &e))?;
+        let result = stream.write_rest(index, &meta, written);
+        // Drop removes the temporary file unless committed.
+        result.and_then(|m| {
+            crate::format::commit(&stream.tmp, path)?;
+            stream.committed = true;
+            Ok(m)
+        })
+    }
+}
+
+impl TimeStream {
+    /// The last partial block and the sections after the times, then the
+    /// head, then the length cut, fsync.
+    fn write_rest(&self, index: RevocationIndex, meta: &[u8], written: Written) -> Result<IndexMeta, IndexError> {
+        let e = |x: std::io::Error| io_err(&self.tmp, &x);
+        let Written { mut out, crc: streamed_crc, .. } = written;
+        let out_meta = index.meta.clone();
+        let times_bytes = self.count * 4;
+        let (mut last, rest_len, body_len, head) = {
+            let plan = index.tail_plan(index.reasons.len());
+            let rest_len = self.fill_len + plan.len();
+            let body_len = self.base + times_bytes + plan.len();
+            let mut last = AlignedBuf::zeroed(rest_len + TRAILER_BYTES);
+            if let (Some(d), Some(s)) = (last.get_mut(0..self.fill_len), self.fill.get(0..self.fill_len)) {
+                d.copy_from_slice(s);
+            }
+            index
+                .put_tail(last.get_mut(self.fill_len..rest_len).unwrap_or_default(), &index.reasons, &plan)
+                .map_err(e)?;
+            let mut head = AlignedBuf::zeroed(self.base);
+            put_head(head.get_mut(0..self.base).unwrap_or_default(), meta, times_bytes);
+            (last, rest_len, body_len, head)
+        };
+        let freeing = std::thread::Builder::new().spawn(move || drop(index)).ok();
+        let mut crc = crc_of(head.get(0..self.base).unwrap_or_default());
+        crc.combine(&streamed_crc);
+        crc.combine(&crc_of(last.get(0..rest_len).unwrap_or_default()));
+        put_trailer(last.get_mut(rest_len..rest_len + TRAILER_BYTES).unwrap_or_default(), body_len, crc.finalize());
+        let padded = (rest_len + TRAILER_BYTES).next_multiple_of(DIRECT_ALIGN);
+        let result = (|| {
+            out.write_at(&self.tmp, last.get(0..padded).unwrap_or_default(), self.base + self.flushed)?;
+            out.write_at(&self.tmp, head.get(0..self.base).unwrap_or_default(), 0)?;
+            out.file.set_len((body_len + TRAILER_BYTES) as u64)?;
+            out.file.sync_all()
+        })();
+        if let Some(f) = freeing {
+            let _ = f.join();
+        }
+        result.map_err(e)?;
+        Ok(out_meta)
     }
 }

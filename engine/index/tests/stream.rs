@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use common::*;
 use crlbatch_crl::ParseOptions;
 use crlbatch_gen::{for_each_entry, EntrySpec, GenEntry, Hierarchy};
-use crlbatch_index::{index_crl_streamed, RevocationIndex, TimeStream};
+use crlbatch_index::{index_crl_streamed, Built, RevocationIndex, TimeStream};
 
 /// Blocks of 8 KiB: 2,048 times each, so 20,000 entries cross nine block
 /// boundaries and end inside a block.
@@ -42,29 +42,28 @@ fn files(dir: &Path) -> Vec<String> {
     v
 }
 
-/// Index the CRL at `crl` (named `name`) through a stream into `out/x.crlidx`;
-/// returns the path, whether the stream was still in use at the end, and a
-/// copy of the index as built.
-fn streamed(crl: &Path, name: &str, out: &Path) -> (PathBuf, bool, RevocationIndex) {
+/// Index the CRL at `crl` (named `name`) through a stream into
+/// `out/x.crlidx`; returns the path and whether the times were still in the
+/// stream at the end (not read back).
+fn streamed(crl: &Path, name: &str, out: &Path) -> (PathBuf, bool) {
     let c = ca(Hierarchy::Sign, 2023);
     let path = out.join("x.crlidx");
     let stream = TimeStream::create_with(&path, BLOCK).unwrap();
-    let (idx, stream) = index_crl_streamed(&ca_cert(c), (name, crl), at(), &ParseOptions::default(), stream).unwrap();
-    let copy = idx.clone();
-    let used = stream.is_some();
-    let meta = match stream {
-        Some(s) => s.finish(idx, &path).unwrap(),
-        None => idx.save_and_free(&path).unwrap(),
-    };
-    assert_eq!(&meta, copy.meta());
-    (path, used, copy)
+    let built = index_crl_streamed(&ca_cert(c), (name, crl), at(), &ParseOptions::default(), stream).unwrap();
+    let used = matches!(built, Built::Streamed(_));
+    let expected = built.meta().clone();
+    assert_eq!(built.save_and_free(&path).unwrap(), expected);
+    (path, used)
 }
 
-/// The same index saved afterwards, the usual way.
-fn saved(idx: &RevocationIndex, dir: &Path) -> Vec<u8> {
+/// The bytes of the file at `path`, after checking that loading it and
+/// saving it again (the usual way, from memory) gives the same bytes.
+fn resaved(path: &Path, dir: &Path) -> Vec<u8> {
+    let bytes = std::fs::read(path).unwrap();
     let p = dir.join("saved").join("x.crlidx");
-    idx.save(&p).unwrap();
-    std::fs::read(p).unwrap()
+    RevocationIndex::load(path).unwrap().save(&p).unwrap();
+    assert!(std::fs::read(p).unwrap() == bytes, "saved again, {} differs", path.display());
+    bytes
 }
 
 fn check_lookups(path: &Path, entries: &[GenEntry]) {
@@ -82,10 +81,9 @@ fn streamed_file_has_the_bytes_of_a_saved_one() {
     let entries = generated(20_000);
     let crl = write(dir.path(), "s.crl", ca(Hierarchy::Sign, 2023), &daily(), &entries);
     let out = dir.path().join("out");
-    let (path, used, idx) = streamed(&crl, "s.crl", &out);
+    let (path, used) = streamed(&crl, "s.crl", &out);
     assert!(used);
-    let bytes = std::fs::read(&path).unwrap();
-    assert_eq!(bytes, saved(&idx, dir.path()));
+    let bytes = resaved(&path, dir.path());
     // The times start at 4096, after the PAD section and the TIME header.
     assert_eq!(&bytes[4084..4088], b"TIME");
     assert_eq!(u64::from_le_bytes(bytes[4088..4096].try_into().unwrap()), 4 * (20_000 - 4));
@@ -103,9 +101,9 @@ fn a_stream_is_abandoned_for_unsorted_input_and_the_file_is_still_right() {
     entries[20_000..25_000].reverse();
     let crl = write(dir.path(), "u.crl", ca(Hierarchy::Sign, 2023), &daily(), &entries);
     let out = dir.path().join("out");
-    let (path, used, idx) = streamed(&crl, "u.crl", &out);
+    let (path, used) = streamed(&crl, "u.crl", &out);
     assert!(!used);
-    assert_eq!(std::fs::read(&path).unwrap(), saved(&idx, dir.path()));
+    resaved(&path, dir.path());
     check_lookups(&path, &entries);
     assert_eq!(files(&out), ["x.crlidx"]);
 }
@@ -119,10 +117,9 @@ fn metadata_too_large_for_its_room_falls_back_to_the_same_bytes() {
     // The source name is recorded in the metadata: 5,000 characters of it
     // do not fit before offset 4096.
     let name = "n".repeat(5_000);
-    let (path, used, idx) = streamed(&crl, &name, &out);
+    let (path, used) = streamed(&crl, &name, &out);
     assert!(used);
-    let bytes = std::fs::read(&path).unwrap();
-    assert_eq!(bytes, saved(&idx, dir.path()));
+    let bytes = resaved(&path, dir.path());
     assert_eq!(&bytes[8180..8184], b"TIME");
     check_lookups(&path, &entries);
     assert_eq!(files(&out), ["x.crlidx"]);
@@ -165,8 +162,29 @@ fn streams_on_tmpfs_write_buffered() {
     let entries = generated(20_000);
     let crl = write(dir.path(), "t.crl", ca(Hierarchy::Sign, 2023), &daily(), &entries);
     let out = dir.path().join("out");
-    let (path, used, idx) = streamed(&crl, "t.crl", &out);
+    let (path, used) = streamed(&crl, "t.crl", &out);
     assert!(used);
-    assert_eq!(std::fs::read(&path).unwrap(), saved(&idx, dir.path()));
+    resaved(&path, dir.path());
     check_lookups(&path, &entries);
+}
+
+#[test]
+fn a_streaming_builder_finished_as_usual_reads_its_times_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let entries = generated(20_000);
+    let c = ca(Hierarchy::Sign, 2023);
+    let crl = write(dir.path(), "b.crl", c, &daily(), &entries);
+    let out = dir.path().join("out");
+    let stream = TimeStream::create_with(&out.join("x.crlidx"), BLOCK).unwrap();
+    let mut builder = crlbatch_index::IndexBuilder::streaming(stream);
+    crlbatch_crl::parse_path_into(&crl, &ParseOptions::default(), &mut builder).unwrap();
+    let meta = crlbatch_index::IndexMeta::new(&ca_cert(c), Vec::new(), at());
+    let idx = builder.finish(meta).unwrap();
+    assert_eq!(idx.len(), entries.len() as u64);
+    for e in &entries {
+        let r = idx.lookup(&e.serial).unwrap();
+        assert_eq!((r.revocation_time, r.reason, r.invalidity_time), (e.revoked, e.reason, e.invalidity));
+    }
+    // The stream's temporary file is gone.
+    assert_eq!(files(&out), Vec::<String>::new());
 }

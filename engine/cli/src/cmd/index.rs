@@ -35,13 +35,8 @@ pub fn run(a: IndexArgs) -> CliResult {
     let (built, m) = match names.as_slice() {
         [(name, crl)] => {
             let stream = TimeStream::create(&path).map_err(cantcreat)?;
-            let (index, stream) = index_crl_streamed(&ca, (name, crl), at, &opts, stream)?;
-            let built = started.elapsed();
-            let m = match stream {
-                Some(s) => s.finish(index, &path),
-                None => index.save_and_free(&path),
-            };
-            (built, m.map_err(cantcreat)?)
+            let index = index_crl_streamed(&ca, (name, crl), at, &opts, stream)?;
+            (started.elapsed(), index.save_and_free(&path).map_err(cantcreat)?)
         }
         _ => {
             let index = index_crls(&ca, &names, at, &opts)?;
