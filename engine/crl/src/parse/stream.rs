@@ -1,7 +1,8 @@
-//! The streaming pipeline: one reader thread (read + signature digest), an
-//! optional file-hash thread, and the entry decoder on the calling thread
-//! fanning out to rayon. Blocks are recycled, so memory stays at a few
-//! blocks whatever the CRL size.
+//! The streaming pipeline: a reader thread, a hashing thread (the signature
+//! digest, and the file's SHA-256 when asked for: both on that thread where
+//! the CPU has SHA-NI, else on a second one), and the entry decoder on the
+//! calling thread fanning out to rayon. Blocks are recycled, so memory stays
+//! at about twenty 1 MiB blocks whatever the CRL size.
 
 use std::io::Read;
 use std::path::Path;
@@ -24,8 +25,14 @@ use crate::verify::signature::{Digester, HashAlg, SignatureAlgorithm};
 /// with 1 MiB tasks 0.321 s median, 1 MiB with 256 KiB 0.302 s, the same
 /// CPU time; 256 KiB blocks cost more CPU).
 const BLOCK_BYTES: usize = 1 << 20;
-/// Blocks in flight between the reader and the decoder.
-const QUEUE_DEPTH: usize = 4;
+/// Blocks in flight between the reader and a hashing thread.
+const HASH_QUEUE_DEPTH: usize = 4;
+/// Blocks in flight between the reader and the decoder. The reader waits for
+/// the slower of its consumers; the decoder may fall this far behind so that
+/// the hash, the long pole, is not held up by it (10M-entry CRL, 10
+/// alternating runs: 4 blocks 0.285 s median, 16 blocks 0.281 s; with
+/// `--file-digest sha256` 0.341 and 0.330 s).
+const PARSE_QUEUE_DEPTH: usize = 16;
 /// Target bytes of entries per parallel task.
 const SPLIT_BYTES: usize = 256 << 10;
 
@@ -531,7 +538,7 @@ pub(super) fn parse_reader<R: Read + Send, S: EntrySink>(
     let tbs_plan = sig_alg.as_ref().ok().map(|a| (a.hash(), h.tbs_start, h.tbs_end));
     let allow_extensions = h.version >= 2;
 
-    let (tx, rx) = mpsc::sync_channel::<Block>(QUEUE_DEPTH);
+    let (tx, rx) = mpsc::sync_channel::<Block>(PARSE_QUEUE_DEPTH);
     let (recycle_tx, recycle_rx) = mpsc::channel::<Vec<u8>>();
     let want_file = opts.file_digest == super::FileDigest::Sha256;
     let jobs = HashJob::plan(tbs_plan, want_file);
@@ -541,7 +548,7 @@ pub(super) fn parse_reader<R: Read + Send, S: EntrySink>(
         let mut hash_tx = Vec::new();
         let mut hash_threads = Vec::new();
         for job in jobs {
-            let (htx, hrx) = mpsc::sync_channel::<Block>(QUEUE_DEPTH);
+            let (htx, hrx) = mpsc::sync_channel::<Block>(HASH_QUEUE_DEPTH);
             let recycle = recycle_tx.clone();
             hash_tx.push(htx);
             hash_threads.push(
