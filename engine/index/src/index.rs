@@ -303,33 +303,42 @@ impl RevocationIndex {
                 (members, times, reasons, time_overflow, inv)
             }
             Some(order) => {
-                let members =
-                    RoaringTreemap::from_sorted_iter(order.iter().filter_map(|&i| serials.get(i as usize).copied()))
-                        .unwrap_or_default();
-                let mut t = Vec::with_capacity(order.len());
-                let mut r = Vec::with_capacity(order.len());
-                let mut ovf = Vec::new();
-                for (rank, &i) in order.iter().enumerate() {
-                    let code = times.get(i as usize).copied().unwrap_or(TIME_OVERFLOW);
-                    if code == TIME_OVERFLOW {
-                        ovf.push((u32::try_from(rank).unwrap_or(u32::MAX), overflow_of(i as usize)));
-                    }
-                    t.push(code);
-                    r.push(reasons.get(i as usize).copied().unwrap_or(crlbatch_crl::NO_REASON));
-                }
-                // Invalidity dates follow their entry to its new rank (the
-                // inverse permutation; entries dropped as duplicates have none).
-                let mut rank_of: Vec<u32> = vec![u32::MAX; n];
-                for (rank, &i) in order.iter().enumerate() {
-                    if let Some(slot) = rank_of.get_mut(i as usize) {
-                        *slot = u32::try_from(rank).unwrap_or(u32::MAX);
-                    }
-                }
-                let mut inv: Vec<(u32, Timestamp)> = invalidity
-                    .iter()
-                    .filter_map(|&(i, t)| rank_of.get(i as usize).filter(|&&r| r != u32::MAX).map(|&r| (r, t)))
-                    .collect();
-                inv.sort_unstable_by_key(|&(k, _)| k);
+                // The membership and the per-rank columns are independent:
+                // built side by side (1,700 partitions, 10M entries: the
+                // build is a single-threaded half second otherwise).
+                let (members, (t, r, ovf, inv)) = rayon::join(
+                    || {
+                        RoaringTreemap::from_sorted_iter(order.iter().filter_map(|&i| serials.get(i as usize).copied()))
+                            .unwrap_or_default()
+                    },
+                    || {
+                        let mut t = Vec::with_capacity(order.len());
+                        let mut r = Vec::with_capacity(order.len());
+                        let mut ovf = Vec::new();
+                        for (rank, &i) in order.iter().enumerate() {
+                            let code = times.get(i as usize).copied().unwrap_or(TIME_OVERFLOW);
+                            if code == TIME_OVERFLOW {
+                                ovf.push((u32::try_from(rank).unwrap_or(u32::MAX), overflow_of(i as usize)));
+                            }
+                            t.push(code);
+                            r.push(reasons.get(i as usize).copied().unwrap_or(crlbatch_crl::NO_REASON));
+                        }
+                        // Invalidity dates follow their entry to its new rank (the
+                        // inverse permutation; entries dropped as duplicates have none).
+                        let mut rank_of: Vec<u32> = vec![u32::MAX; n];
+                        for (rank, &i) in order.iter().enumerate() {
+                            if let Some(slot) = rank_of.get_mut(i as usize) {
+                                *slot = u32::try_from(rank).unwrap_or(u32::MAX);
+                            }
+                        }
+                        let mut inv: Vec<(u32, Timestamp)> = invalidity
+                            .iter()
+                            .filter_map(|&(i, t)| rank_of.get(i as usize).filter(|&&r| r != u32::MAX).map(|&r| (r, t)))
+                            .collect();
+                        inv.sort_unstable_by_key(|&(k, _)| k);
+                        (t, r, ovf, inv)
+                    },
+                );
                 (members, t, r, ovf, inv)
             }
         };
