@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 
 use common::*;
 use crlbatch_crl::{ParseOptions, Reason, Serial, Timestamp};
-use crlbatch_gen::{for_each_entry, CrlParams, EntrySpec, GenEntry, Hierarchy};
+use crlbatch_gen::{CrlParams, GenEntry, Hierarchy};
 use crlbatch_index::{diff, index_crls, merge, IndexError, IndexMeta, Revocation, RevocationIndex, Status};
 
 fn build(
@@ -30,22 +30,6 @@ fn build(
 ) -> RevocationIndex {
     let path = write(dir, name, ca, params, entries);
     index_crls(&ca_cert(ca), &[(name.to_owned(), path.as_path())], at(), &ParseOptions::default()).unwrap()
-}
-
-fn generated(count: u64, long: u64, h: Hierarchy) -> Vec<GenEntry> {
-    let spec = EntrySpec {
-        hierarchy: h,
-        count,
-        base_serial: 1_000_000,
-        long_serials: long,
-        partitions: 1,
-        this_update: this_update(),
-        seed: SEED,
-        label: "test".into(),
-    };
-    let mut v = Vec::new();
-    for_each_entry(&spec, |e| v.push(e.clone()));
-    v
 }
 
 fn expect(e: &GenEntry) -> Revocation {

@@ -11,28 +11,12 @@ use std::path::{Path, PathBuf};
 
 use common::*;
 use crlbatch_crl::ParseOptions;
-use crlbatch_gen::{for_each_entry, EntrySpec, GenEntry, Hierarchy};
+use crlbatch_gen::{GenEntry, Hierarchy};
 use crlbatch_index::{index_crl_streamed, Built, RevocationIndex, TimeStream};
 
 /// Blocks of 8 KiB: 2,048 times each, so 20,000 entries cross nine block
 /// boundaries and end inside a block.
 const BLOCK: usize = 8 << 10;
-
-fn generated(count: u64) -> Vec<GenEntry> {
-    let spec = EntrySpec {
-        hierarchy: Hierarchy::Sign,
-        count,
-        base_serial: 1_000_000,
-        long_serials: 4,
-        partitions: 1,
-        this_update: this_update(),
-        seed: SEED,
-        label: "stream".into(),
-    };
-    let mut v = Vec::new();
-    for_each_entry(&spec, |e| v.push(e.clone()));
-    v
-}
 
 /// Files in `dir`, sorted by name.
 fn files(dir: &Path) -> Vec<String> {
@@ -78,7 +62,7 @@ fn check_lookups(path: &Path, entries: &[GenEntry]) {
 #[test]
 fn streamed_file_has_the_bytes_of_a_saved_one() {
     let dir = tempfile::tempdir().unwrap();
-    let entries = generated(20_000);
+    let entries = generated(20_000, 4, Hierarchy::Sign);
     let crl = write(dir.path(), "s.crl", ca(Hierarchy::Sign, 2023), &daily(), &entries);
     let out = dir.path().join("out");
     let (path, used) = streamed(&crl, "s.crl", &out);
@@ -95,7 +79,7 @@ fn streamed_file_has_the_bytes_of_a_saved_one() {
 #[test]
 fn a_stream_is_abandoned_for_unsorted_input_and_the_file_is_still_right() {
     let dir = tempfile::tempdir().unwrap();
-    let mut entries = generated(30_000);
+    let mut entries = generated(30_000, 4, Hierarchy::Sign);
     // Out of order after the first stretch: several blocks have been
     // written by then.
     entries[20_000..25_000].reverse();
@@ -111,7 +95,7 @@ fn a_stream_is_abandoned_for_unsorted_input_and_the_file_is_still_right() {
 #[test]
 fn metadata_too_large_for_its_room_falls_back_to_the_same_bytes() {
     let dir = tempfile::tempdir().unwrap();
-    let entries = generated(20_000);
+    let entries = generated(20_000, 4, Hierarchy::Sign);
     let crl = write(dir.path(), "m.crl", ca(Hierarchy::Sign, 2023), &daily(), &entries);
     let out = dir.path().join("out");
     // The source name is recorded in the metadata: 5,000 characters of it
@@ -128,7 +112,7 @@ fn metadata_too_large_for_its_room_falls_back_to_the_same_bytes() {
 #[test]
 fn a_rejected_crl_leaves_no_file() {
     let dir = tempfile::tempdir().unwrap();
-    let entries = generated(20_000);
+    let entries = generated(20_000, 4, Hierarchy::Sign);
     // Signed by the 2019 generation, verified against 2023: same DN,
     // another key.
     let crl = write(dir.path(), "r.crl", ca(Hierarchy::Sign, 2019), &daily(), &entries);
@@ -159,7 +143,7 @@ fn streams_on_tmpfs_write_buffered() {
         return;
     }
     let dir = tempfile::tempdir_in(shm).unwrap();
-    let entries = generated(20_000);
+    let entries = generated(20_000, 4, Hierarchy::Sign);
     let crl = write(dir.path(), "t.crl", ca(Hierarchy::Sign, 2023), &daily(), &entries);
     let out = dir.path().join("out");
     let (path, used) = streamed(&crl, "t.crl", &out);
@@ -171,7 +155,7 @@ fn streams_on_tmpfs_write_buffered() {
 #[test]
 fn a_streaming_builder_finished_as_usual_reads_its_times_back() {
     let dir = tempfile::tempdir().unwrap();
-    let entries = generated(20_000);
+    let entries = generated(20_000, 4, Hierarchy::Sign);
     let c = ca(Hierarchy::Sign, 2023);
     let crl = write(dir.path(), "b.crl", c, &daily(), &entries);
     let out = dir.path().join("out");

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use crlbatch_crl::{CaCert, Reason, Serial, Timestamp};
-use crlbatch_gen::{encode_entry, write_crl, Ca, CaSpec, CrlParams, GenEntry, Hierarchy};
+use crlbatch_gen::{encode_entry, for_each_entry, write_crl, Ca, CaSpec, CrlParams, EntrySpec, GenEntry, Hierarchy};
 
 pub const SEED: u64 = 7;
 
@@ -59,4 +59,22 @@ pub fn write(dir: &Path, name: &str, ca: &Ca, params: &CrlParams, entries: &[Gen
 
 pub fn daily() -> CrlParams {
     CrlParams::daily(this_update(), 1)
+}
+
+/// `count` JPKI-like entries from the generator, `long` of them with
+/// serials off the u64 fast path.
+pub fn generated(count: u64, long: u64, h: Hierarchy) -> Vec<GenEntry> {
+    let spec = EntrySpec {
+        hierarchy: h,
+        count,
+        base_serial: 1_000_000,
+        long_serials: long,
+        partitions: 1,
+        this_update: this_update(),
+        seed: SEED,
+        label: "test".into(),
+    };
+    let mut v = Vec::new();
+    for_each_entry(&spec, |e| v.push(e.clone()));
+    v
 }
