@@ -90,6 +90,8 @@ struct Written {
 /// documentation.
 #[derive(Debug)]
 pub struct TimeStream {
+    /// The index file this stream is for, and its temporary file.
+    path: PathBuf,
     tmp: PathBuf,
     /// Offset of the TIME payload.
     base: usize,
@@ -159,6 +161,7 @@ impl TimeStream {
             }
         };
         Ok(Self {
+            path: path.to_path_buf(),
             tmp,
             base: HEAD_ROOM,
             block,
@@ -292,6 +295,12 @@ impl StreamedIndex {
     /// the file goes to disk.
     fn finish(self, path: &Path) -> Result<IndexMeta, IndexError> {
         let Self { mut index, mut stream } = self;
+        if path != stream.path {
+            return Err(IndexError::Io {
+                path: path.display().to_string(),
+                message: format!("this index was streamed to {}; it can be written only there", stream.path.display()),
+            });
+        }
         let members = usize::try_from(index.members.len()).unwrap_or(usize::MAX);
         let meta = index.meta_json(&stream.tmp)?;
         if members != stream.count {

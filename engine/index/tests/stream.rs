@@ -172,3 +172,18 @@ fn a_streaming_builder_finished_as_usual_reads_its_times_back() {
     // The stream's temporary file is gone.
     assert_eq!(files(&out), Vec::<String>::new());
 }
+
+#[test]
+fn a_streamed_index_goes_only_where_its_stream_was_made_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let entries = generated(20_000, 4, Hierarchy::Sign);
+    let c = ca(Hierarchy::Sign, 2023);
+    let crl = write(dir.path(), "p.crl", c, &daily(), &entries);
+    let out = dir.path().join("out");
+    let stream = TimeStream::create_with(&out.join("x.crlidx"), BLOCK).unwrap();
+    let built = index_crl_streamed(&ca_cert(c), ("p.crl", &crl), at(), &ParseOptions::default(), stream).unwrap();
+    let elsewhere = out.join("y.crlidx");
+    let e = built.save_and_free(&elsewhere).unwrap_err().to_string();
+    assert!(e.contains("it can be written only there"), "{e}");
+    assert_eq!(files(&out), Vec::<String>::new());
+}
