@@ -183,6 +183,75 @@ fn sort_pairs(pairs: &mut Vec<(u64, u32)>) {
     *pairs = src;
 }
 
+/// Sort `keys` by bits `lo..lo + bits` only (LSD radix, stable: keys equal
+/// there keep their order).
+fn radix_sort_bits(keys: &mut Vec<u64>, lo: u32, bits: u32) {
+    let mask = (1u64 << RADIX_BITS) - 1;
+    let mut dst: Vec<u64> = vec![0; keys.len()];
+    for pass in 0..bits.div_ceil(RADIX_BITS) {
+        let shift = lo + pass * RADIX_BITS;
+        // The masked value has RADIX_BITS bits: it fits any usize.
+        #[allow(clippy::cast_possible_truncation)]
+        let bucket = |k: u64| (k >> shift & mask) as usize;
+        let mut starts = vec![0usize; 1 << RADIX_BITS];
+        for &k in keys.iter() {
+            if let Some(c) = starts.get_mut(bucket(k)) {
+                *c += 1;
+            }
+        }
+        let mut sum = 0usize;
+        for c in &mut starts {
+            let n = *c;
+            *c = sum;
+            sum += n;
+        }
+        for &k in keys.iter() {
+            if let Some(at) = starts.get_mut(bucket(k)) {
+                if let Some(d) = dst.get_mut(*at) {
+                    *d = k;
+                }
+                *at += 1;
+            }
+        }
+        std::mem::swap(keys, &mut dst);
+    }
+}
+
+/// Call `f(serial, position)` for every serial, in ascending serial order,
+/// equal serials in input order. When the offset from the smallest serial
+/// and the position fit one u64 together (JPKI-like serials: 27 + 24 bits
+/// at 10M entries), each entry is one 8-byte key sorted on its serial bits
+/// — half the memory and traffic of (serial, position) pairs; otherwise
+/// [`sort_pairs`].
+fn for_each_in_order(serials: &[u64], mut f: impl FnMut(u64, u32)) {
+    let n = serials.len();
+    let min = serials.iter().copied().min().unwrap_or(0);
+    let max = serials.iter().copied().max().unwrap_or(0);
+    let span_bits = 64 - (max - min).leading_zeros();
+    let pos_bits = (64 - n.saturating_sub(1).leading_zeros()).max(1);
+    if span_bits + pos_bits <= 64 && u32::try_from(n).is_ok() {
+        let pos_mask = (1u64 << pos_bits) - 1;
+        let mut keys: Vec<u64> = serials.iter().enumerate().map(|(i, &s)| (s - min) << pos_bits | i as u64).collect();
+        if n < RADIX_MIN_LEN {
+            keys.sort_unstable();
+        } else {
+            radix_sort_bits(&mut keys, pos_bits, span_bits);
+        }
+        for k in keys {
+            // The position has pos_bits <= 32 bits (n fits a u32).
+            #[allow(clippy::cast_possible_truncation)]
+            f(min + (k >> pos_bits), (k & pos_mask) as u32);
+        }
+    } else {
+        let mut pairs: Vec<(u64, u32)> =
+            serials.iter().enumerate().map(|(i, &s)| (s, u32::try_from(i).unwrap_or(u32::MAX))).collect();
+        sort_pairs(&mut pairs);
+        for (s, i) in pairs {
+            f(s, i);
+        }
+    }
+}
+
 /// Sort long serials, de-duplicate by the earliest-revocation rule.
 fn finish_long(mut long: Vec<LongEntry>) -> (Vec<LongRecord>, u64) {
     long.sort_by(|a, b| {
@@ -273,24 +342,25 @@ impl RevocationIndex {
         let order: Option<Vec<u32>> = if sorted {
             None
         } else {
-            let mut pairs: Vec<(u64, u32)> =
-                serials.iter().enumerate().map(|(i, &s)| (s, u32::try_from(i).unwrap_or(u32::MAX))).collect();
-            sort_pairs(&mut pairs);
             let mut order: Vec<u32> = Vec::with_capacity(n);
-            let mut i = 0usize;
-            while let Some(&(s, first)) = pairs.get(i) {
-                let mut best = first;
-                let mut j = i + 1;
-                while let Some(&(s2, idx2)) = pairs.get(j).filter(|p| p.0 == s) {
+            // The serial being grouped and the position of its best entry.
+            let mut group: Option<(u64, u32)> = None;
+            for_each_in_order(&serials, |s, idx| match &mut group {
+                Some((g, best)) if *g == s => {
                     duplicates += 1;
-                    if better((time_at(idx2 as usize), idx2 as usize), (time_at(best as usize), best as usize)) {
-                        best = idx2;
+                    if better((time_at(idx as usize), idx as usize), (time_at(*best as usize), *best as usize)) {
+                        *best = idx;
                     }
-                    let _ = s2;
-                    j += 1;
                 }
+                _ => {
+                    if let Some((_, best)) = group {
+                        order.push(best);
+                    }
+                    group = Some((s, idx));
+                }
+            });
+            if let Some((_, best)) = group {
                 order.push(best);
-                i = j;
             }
             Some(order)
         };
@@ -530,7 +600,7 @@ impl RevocationIndex {
 
 #[cfg(test)]
 mod tests {
-    use super::{sort_pairs, RankBuckets, RADIX_MIN_LEN};
+    use super::{for_each_in_order, sort_pairs, RankBuckets, RADIX_MIN_LEN};
 
     /// The radix path sorts like a stable sort by serial (ties in input
     /// order), for dense and sparse spans; wide spans take the other path.
@@ -559,6 +629,44 @@ mod tests {
                 assert!(pairs.windows(2).all(|w| w[0].0 <= w[1].0), "span {span}");
             }
         }
+    }
+
+    /// Both ways of ordering the entries (packed keys, pairs) give a stable
+    /// sort by serial, around the radix threshold and across the u64 range.
+    #[test]
+    #[allow(clippy::cast_possible_truncation)]
+    fn entries_in_order_are_a_stable_sort_by_serial_on_both_paths() {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut rnd = |m: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % m
+        };
+        // Spans that fit a packed key with the positions, and ones that do
+        // not (pairs); sizes below and above the radix threshold.
+        for (span, n) in [
+            (1_000u64, 500usize),
+            (3_000_000, RADIX_MIN_LEN * 2),
+            (1 << 39, RADIX_MIN_LEN * 2),
+            (1 << 50, 5_000),
+            (u64::MAX - 10, 3_000),
+        ] {
+            let base = 7u64;
+            let mut serials: Vec<u64> = (0..n).map(|_| base + rnd(span)).collect();
+            serials.push(base);
+            serials.push(base + span);
+            serials.push(base + span / 2);
+            serials.push(base + span / 2);
+            let mut want: Vec<(u64, u32)> = serials.iter().enumerate().map(|(i, &s)| (s, i as u32)).collect();
+            want.sort_by_key(|p| p.0);
+            let mut got = Vec::new();
+            for_each_in_order(&serials, |s, i| got.push((s, i)));
+            assert_eq!(got, want, "span {span}, n {n}");
+        }
+        let mut none = Vec::new();
+        for_each_in_order(&[], |s, i| none.push((s, i)));
+        assert!(none.is_empty());
     }
 
     /// The bucket directory answers exactly like a binary search of the
