@@ -89,6 +89,16 @@ impl From<crlbatch_index::Rejection> for CliError {
     }
 }
 
+impl From<crlbatch_index::StreamedIndexError> for CliError {
+    fn from(e: crlbatch_index::StreamedIndexError) -> Self {
+        match e {
+            crlbatch_index::StreamedIndexError::Rejected(r) => r.into(),
+            // The index file being written failed.
+            crlbatch_index::StreamedIndexError::Output(o) => CliError::new(CANTCREAT, o.to_string()),
+        }
+    }
+}
+
 impl From<crlbatch_gen::GenError> for CliError {
     fn from(e: crlbatch_gen::GenError) -> Self {
         let code = match e {

@@ -390,6 +390,12 @@ fn index_refuses_stale_and_foreign_crls_and_keeps_the_previous_index() {
     assert_eq!(o.status.code(), Some(65));
     assert_eq!(std::fs::read(&path).unwrap(), before);
     assert_eq!(std::fs::read_dir(&out).unwrap().count(), 1, "no temporary files left behind");
+    // Into a folder that did not exist: a rejected CRL leaves no folder (it
+    // is made before the parse, for the index file written during it).
+    let fresh = dir.path().join("fresh");
+    let o = index_into("ca/sign-2023.der", "crl/sign-2019.crl", &fresh, AT);
+    assert_eq!(o.status.code(), Some(65));
+    assert!(!fresh.exists());
 }
 
 #[test]

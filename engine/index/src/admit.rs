@@ -133,21 +133,39 @@ fn build_one(
     Ok((builder, IndexMeta::new(ca, metas, Timestamp::now())))
 }
 
+/// Why [`index_crl_streamed`] gave no index.
+#[derive(Debug, thiserror::Error)]
+pub enum StreamedIndexError {
+    /// The CRL cannot be used.
+    #[error(transparent)]
+    Rejected(#[from] Rejection),
+    /// The index file being written failed (not the CRL).
+    #[error(transparent)]
+    Output(#[from] crate::error::IndexError),
+}
+
 /// [`index_crls`] for one CRL whose index is to be written to the file
 /// `stream` was made for: the revocation times go to it while the CRL is
-/// parsed. Write the result with [`Built::save_and_free`]; on a rejection
-/// the stream's file is removed.
+/// parsed. Write the result with [`Built::save_and_free`]; on an error the
+/// stream's file is removed.
 pub fn index_crl_streamed(
     ca: &CaCert,
     source: (&str, &Path),
     at: Timestamp,
     opts: &ParseOptions,
     stream: TimeStream,
-) -> Result<Built, Rejection> {
+) -> Result<Built, StreamedIndexError> {
     let (name, path) = source;
-    let check = |name: &str, info: &CrlInfo| admit(name, info, ca, at);
-    let (builder, meta) = build_one(ca, name, path, opts, IndexBuilder::streaming(stream), check)?;
-    builder.finish_streamed(meta).map_err(|error| Rejection::Parse { source_name: name.to_owned(), error })
+    let parse_err = |error| Rejection::Parse { source_name: name.to_owned(), error };
+    let mut builder = IndexBuilder::streaming(stream);
+    let parsed = crlbatch_crl::parse_path_into(path, opts, &mut builder);
+    if let Some(e) = builder.take_output_error() {
+        return Err(e.into());
+    }
+    let info = parsed.map_err(parse_err)?;
+    admit(name, &info, ca, at)?;
+    let metas = vec![CrlMeta::from_info(name, &info)];
+    Ok(builder.finish_streamed(IndexMeta::new(ca, metas, Timestamp::now())).map_err(parse_err)?)
 }
 
 /// [`index_crls`] with an explicit freshness policy.

@@ -11,6 +11,7 @@
 use crlbatch_crl::{CrlError, EntryColumns, EntrySink, Timestamp};
 
 use crate::ascending::AscendingMembers;
+use crate::error::IndexError;
 use crate::index::RevocationIndex;
 use crate::meta::IndexMeta;
 use crate::stream::{Built, StreamedIndex, TimeStream};
@@ -35,6 +36,9 @@ pub struct IndexBuilder {
     /// Where the times go instead of `times` while the input ascends
     /// (`crlbatch index`).
     stream: Option<TimeStream>,
+    /// Why the times could not be taken back from the stream: the index
+    /// file failed, not the CRL.
+    output_error: Option<IndexError>,
 }
 
 fn ascending(v: &[u64]) -> bool {
@@ -67,9 +71,15 @@ impl IndexBuilder {
     /// Finish: de-duplicate and sort if needed, and attach `meta`.
     pub fn finish(mut self, meta: IndexMeta) -> Result<RevocationIndex, CrlError> {
         if let Some(stream) = self.stream.take() {
-            self.times = stream.take_back()?;
+            self.times = stream.take_back().map_err(|e| CrlError::Io(e.to_string()))?;
         }
         self.assemble(meta)
+    }
+
+    /// The error of the index file that stopped the parse, if that is what
+    /// stopped it (the parse reports it as an I/O error).
+    pub fn take_output_error(&mut self) -> Option<IndexError> {
+        self.output_error.take()
     }
 
     /// The index of what was taken; its times are missing if they went to a
@@ -125,7 +135,11 @@ impl EntrySink for IndexBuilder {
                     }
                 } else {
                     if let Some(stream) = self.stream.take() {
-                        self.times = stream.take_back()?;
+                        self.times = stream.take_back().map_err(|e| {
+                            let message = e.to_string();
+                            self.output_error = Some(e);
+                            CrlError::Io(message)
+                        })?;
                     }
                     let members = std::mem::take(&mut self.members);
                     let mut all = members.into_serials(self.fast_len + serials.len())?;

@@ -94,16 +94,14 @@ fn write_encoded(tmp: &Path, mut buf: Vec<u8>, start: usize, len: usize) -> Resu
     // into the page cache (which cost as much CPU as parsing a fifth of
     // the CRL); it must reach the disk before fsync returns anyway.
     // Writes are whole 4096-byte blocks, then the file is cut to length.
-    let direct = std::fs::OpenOptions::new().write(true).create_new(true).custom_flags(nix::libc::O_DIRECT).open(tmp);
-    match direct {
-        Ok(mut file) => {
+    let mut file = match create_tmp(tmp).map_err(e)? {
+        (mut file, true) => {
             let padded = len.div_ceil(DIRECT_ALIGN) * DIRECT_ALIGN;
             if buf.len() < start + padded {
                 buf.resize(start + padded, 0);
             }
             let data = buf.get(start..start + padded).unwrap_or_default();
-            let written = data.chunks(DIRECT_CHUNK).try_for_each(|c| file.write_all(c));
-            match written {
+            match data.chunks(DIRECT_CHUNK).try_for_each(|c| file.write_all(c)) {
                 Ok(()) => {
                     file.set_len(len as u64).map_err(e)?;
                     file.sync_all().map_err(e)?;
@@ -114,25 +112,54 @@ fn write_encoded(tmp: &Path, mut buf: Vec<u8>, start: usize, len: usize) -> Resu
                 Err(_) => {
                     drop(file);
                     std::fs::remove_file(tmp).map_err(e)?;
+                    std::fs::OpenOptions::new().write(true).create_new(true).open(tmp).map_err(e)?
                 }
             }
         }
-        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => return Err(e(err)),
-        Err(_) => {}
-    }
-    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(tmp).map_err(e)?;
+        (file, false) => file,
+    };
     file.write_all(buf.get(start..start + len).unwrap_or_default()).map_err(e)?;
     file.sync_all().map_err(e)?;
     Ok(())
 }
 
-/// The folder of `path` and the temporary file a new version of it is
-/// written to before the rename.
+/// The folder of `path` and a new name for the temporary file a new
+/// version of it is written to before the rename. The name is unique to the
+/// call (process id and a random number): a file left by a killed run — in a
+/// container every run may have the same process id — never blocks the next
+/// (the temporary file is created exclusively).
 pub(crate) fn tmp_path(path: &Path) -> (PathBuf, PathBuf) {
+    use std::hash::{BuildHasher, Hasher};
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf();
     let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
+    // std's randomly keyed hasher: a different key for every RandomState.
+    let nonce = std::collections::hash_map::RandomState::new().build_hasher().finish();
+    let tmp = dir.join(format!(".{file_name}.tmp-{}-{nonce:016x}", std::process::id()));
     (dir, tmp)
+}
+
+/// Create `tmp` (which must not exist) for writing, with `O_DIRECT` when the
+/// filesystem takes it; returns the file and whether it is direct. A
+/// filesystem may create the file and then refuse `O_DIRECT`: the file is
+/// removed and created again without it.
+pub(crate) fn create_tmp(tmp: &Path) -> std::io::Result<(std::fs::File, bool)> {
+    let open = |direct: bool| {
+        let mut o = std::fs::OpenOptions::new();
+        o.write(true).create_new(true);
+        if direct {
+            o.custom_flags(nix::libc::O_DIRECT);
+        }
+        o.open(tmp)
+    };
+    match open(true) {
+        Ok(f) => Ok((f, true)),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(e),
+        Err(_) => {
+            // Ours if it exists: the name is unique to this call.
+            let _ = std::fs::remove_file(tmp);
+            open(false).map(|f| (f, false))
+        }
+    }
 }
 
 /// Rename the complete, synced `tmp` over `path` and make the rename durable.
@@ -591,4 +618,22 @@ fn decode_long(p: &[u8]) -> Option<Vec<LongRecord>> {
         });
     }
     (pos == p.len() && out.windows(2).all(|w| matches!(w, [a, b] if a.serial < b.serial))).then_some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every call names a new temporary file, so one left by a killed run
+    /// (the same process id, as in a container) never blocks a new one.
+    #[test]
+    fn temporary_names_are_unique_per_call() {
+        let p = Path::new("/x/y/abc.crlidx");
+        let (dir, a) = tmp_path(p);
+        let (_, b) = tmp_path(p);
+        assert_eq!(dir, Path::new("/x/y"));
+        assert_ne!(a, b);
+        let name = a.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(name.starts_with(&format!(".abc.crlidx.tmp-{}-", std::process::id())), "{name}");
+    }
 }

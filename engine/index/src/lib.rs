@@ -21,7 +21,10 @@ mod rank;
 mod status;
 mod stream;
 
-pub use admit::{admit, completeness, index_crl_streamed, index_crls, index_crls_with, FreshnessPolicy, Rejection};
+pub use admit::{
+    admit, completeness, index_crl_streamed, index_crls, index_crls_with, FreshnessPolicy, Rejection,
+    StreamedIndexError,
+};
 pub use builder::IndexBuilder;
 pub use diff::{diff, IndexDiff};
 pub use error::IndexError;

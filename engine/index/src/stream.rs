@@ -20,16 +20,15 @@
 //! complete (temporary file, fsync, rename, fsync of the folder).
 
 use std::fs::File;
-use std::os::unix::fs::{FileExt, OpenOptionsExt};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 
-use crlbatch_crl::CrlError;
-
 use crate::error::IndexError;
 use crate::format::{
-    crc_of, io_err, put_head, put_times, put_trailer, times_offset, tmp_path, AlignedBuf, DIRECT_ALIGN, TRAILER_BYTES,
+    crc_of, create_tmp, io_err, put_head, put_times, put_trailer, times_offset, tmp_path, AlignedBuf, DIRECT_ALIGN,
+    TRAILER_BYTES,
 };
 use crate::index::RevocationIndex;
 use crate::meta::IndexMeta;
@@ -51,16 +50,9 @@ struct Out {
 }
 
 impl Out {
-    fn open(tmp: &Path, direct: bool, create: bool) -> std::io::Result<Out> {
-        let mut o = std::fs::OpenOptions::new();
-        o.write(true);
-        if create {
-            o.create_new(true);
-        }
-        if direct {
-            o.custom_flags(nix::libc::O_DIRECT);
-        }
-        Ok(Out { file: o.open(tmp)?, direct })
+    /// Reopen the temporary file for writing without `O_DIRECT`.
+    fn reopen_buffered(tmp: &Path) -> std::io::Result<Out> {
+        Ok(Out { file: std::fs::OpenOptions::new().write(true).open(tmp)?, direct: false })
     }
 
     /// Write `data` at `offset`. Some filesystems accept `O_DIRECT` at open
@@ -69,7 +61,7 @@ impl Out {
     fn write_at(&mut self, tmp: &Path, data: &[u8], offset: usize) -> std::io::Result<()> {
         match self.file.write_all_at(data, offset as u64) {
             Err(_) if self.direct => {
-                *self = Out::open(tmp, false, false)?;
+                *self = Out::reopen_buffered(tmp)?;
                 self.file.write_all_at(data, offset as u64)
             }
             other => other,
@@ -129,11 +121,9 @@ impl TimeStream {
         let block = block_bytes.max(1).next_multiple_of(DIRECT_ALIGN);
         let (dir, tmp) = tmp_path(path);
         std::fs::create_dir_all(&dir).map_err(|e| io_err(&dir, &e))?;
-        // Filesystems without O_DIRECT (tmpfs) refuse it at open.
-        let mut out = match Out::open(&tmp, true, true) {
-            Ok(o) => o,
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Err(io_err(&tmp, &e)),
-            Err(_) => Out::open(&tmp, false, true).map_err(|e| io_err(&tmp, &e))?,
+        let mut out = match create_tmp(&tmp) {
+            Ok((file, direct)) => Out { file, direct },
+            Err(e) => return Err(io_err(&tmp, &e)),
         };
         let (tx, rx) = mpsc::sync_channel::<(AlignedBuf, usize)>(QUEUE_DEPTH);
         let (recycle_tx, recycle) = mpsc::channel::<AlignedBuf>();
@@ -220,13 +210,17 @@ impl TimeStream {
 
     /// Every time code taken, read back from the file (and the block being
     /// filled); the stream is then given up and its file removed.
-    pub fn take_back(mut self) -> Result<Vec<u32>, CrlError> {
+    pub fn take_back(mut self) -> Result<Vec<u32>, IndexError> {
         let tmp = self.tmp.display().to_string();
-        let err = |e: std::io::Error| CrlError::Io(format!("{tmp}: reading back index times: {e}"));
-        self.stop_writer().map_err(err)?;
+        let err = |e: std::io::Error| IndexError::Io {
+            path: tmp.clone(),
+            message: format!("reading back the revocation times written: {e}"),
+        };
+        let written = self.stop_writer().map_err(err);
         let mut bytes = vec![0u8; self.flushed];
-        let f = File::open(&self.tmp).map_err(err)?;
-        f.read_exact_at(&mut bytes, self.base as u64).map_err(err)?;
+        written
+            .and_then(|_| File::open(&self.tmp).map_err(err))
+            .and_then(|f| f.read_exact_at(&mut bytes, self.base as u64).map_err(err))?;
         bytes.extend_from_slice(self.fill.get(0..self.fill_len).unwrap_or_default());
         let times: Vec<u32> =
             bytes.chunks_exact(4).map(|c| u32::from_le_bytes(c.try_into().unwrap_or_default())).collect();
@@ -310,8 +304,7 @@ impl StreamedIndex {
             });
         }
         if times_offset(meta.len()) != stream.base {
-            let tmp = stream.tmp.display().to_string();
-            index.times = stream.take_back().map_err(|e| IndexError::Io { path: tmp, message: e.to_string() })?;
+            index.times = stream.take_back()?;
             return index.save_and_free(path);
         }
         let written = stream.stop_writer().map_err(|e| io_err(&stream.tmp, &e))?;

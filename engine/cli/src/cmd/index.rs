@@ -34,9 +34,19 @@ pub fn run(a: IndexArgs) -> CliResult {
     // freed while the file goes to disk.
     let (built, m) = match names.as_slice() {
         [(name, crl)] => {
-            let stream = TimeStream::create(&path).map_err(cantcreat)?;
-            let index = index_crl_streamed(&ca, (name, crl), at, &opts, stream)?;
-            (started.elapsed(), index.save_and_free(&path).map_err(cantcreat)?)
+            // The folder is made before the parse (for the stream's file):
+            // removed again, if new, when nothing is written to it.
+            let made = !a.out.exists();
+            let run = || -> Result<_, CliError> {
+                let stream = TimeStream::create(&path).map_err(cantcreat)?;
+                let index = index_crl_streamed(&ca, (name, crl), at, &opts, stream)?;
+                Ok((started.elapsed(), index.save_and_free(&path).map_err(cantcreat)?))
+            };
+            run().inspect_err(|_| {
+                if made {
+                    let _ = std::fs::remove_dir(&a.out);
+                }
+            })?
         }
         _ => {
             let index = index_crls(&ca, &names, at, &opts)?;

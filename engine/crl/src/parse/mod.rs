@@ -16,11 +16,12 @@
 //!      revokedCertificates     SEQUENCE OF SEQUENCE { ... } OPTIONAL,
 //!      crlExtensions           [0]  EXPLICIT Extensions OPTIONAL }
 //! ```
-//! The input is read once, in blocks, by a reader thread that also computes
-//! the signature digest over tbsCertList (and, on request, the SHA-256 of the
-//! whole file on a third thread). The entries are split at entry boundaries
-//! and decoded in parallel with rayon while the hashing goes on. Memory is
-//! bounded by a few blocks plus the decoded columns (about 13 bytes/entry).
+//! The input is read once, in blocks, by a reader thread; a hashing thread
+//! computes the signature digest over tbsCertList (and, on request, the
+//! SHA-256 of the whole file: see `stream.rs`). The entries are split at
+//! entry boundaries and decoded in parallel with rayon while the hashing goes
+//! on. Memory is bounded by about twenty 1 MiB blocks plus what the sink keeps
+//! of the decoded columns (at most about 13 bytes/entry).
 
 pub(crate) mod entry;
 pub(crate) mod ext;

@@ -1,6 +1,7 @@
 //! The streaming pipeline: a reader thread, a hashing thread (the signature
-//! digest, and the file's SHA-256 when asked for: both on that thread where
-//! the CPU has SHA-NI, else on a second one), and the entry decoder on the
+//! digest, and the file's SHA-256 when asked for: both on that thread,
+//! interleaved, when the signature hash is SHA-256 and the CPU has SHA-NI,
+//! else on a second one), and the entry decoder on the
 //! calling thread fanning out to rayon. Blocks are recycled, so memory stays
 //! at about twenty 1 MiB blocks whatever the CRL size.
 
