@@ -25,8 +25,7 @@
 //! Writes are atomic: a temporary file in the same folder, fsync, rename,
 //! fsync of the folder. A reader sees the old file or the new one.
 
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use roaring::RoaringTreemap;
@@ -94,33 +93,17 @@ fn write_encoded(tmp: &Path, mut buf: Vec<u8>, start: usize, len: usize) -> Resu
     // into the page cache (which cost as much CPU as parsing a fifth of
     // the CRL); it must reach the disk before fsync returns anyway.
     // Writes are whole 4096-byte blocks, then the file is cut to length.
-    let mut file = match create_tmp(tmp).map_err(e)? {
-        (mut file, true) => {
-            let padded = len.div_ceil(DIRECT_ALIGN) * DIRECT_ALIGN;
-            if buf.len() < start + padded {
-                buf.resize(start + padded, 0);
-            }
-            let data = buf.get(start..start + padded).unwrap_or_default();
-            match data.chunks(DIRECT_CHUNK).try_for_each(|c| file.write_all(c)) {
-                Ok(()) => {
-                    file.set_len(len as u64).map_err(e)?;
-                    file.sync_all().map_err(e)?;
-                    return Ok(());
-                }
-                // Some filesystems accept O_DIRECT at open and refuse the
-                // write: start again, buffered.
-                Err(_) => {
-                    drop(file);
-                    std::fs::remove_file(tmp).map_err(e)?;
-                    std::fs::OpenOptions::new().write(true).create_new(true).open(tmp).map_err(e)?
-                }
-            }
-        }
-        (file, false) => file,
-    };
-    file.write_all(buf.get(start..start + len).unwrap_or_default()).map_err(e)?;
-    file.sync_all().map_err(e)?;
-    Ok(())
+    let mut out = TmpFile::create(tmp).map_err(e)?;
+    let padded = len.next_multiple_of(DIRECT_ALIGN);
+    if buf.len() < start + padded {
+        buf.resize(start + padded, 0);
+    }
+    let data = buf.get(start..start + padded).unwrap_or_default();
+    for (k, chunk) in data.chunks(DIRECT_CHUNK).enumerate() {
+        out.write_at(tmp, chunk, k * DIRECT_CHUNK).map_err(e)?;
+    }
+    out.file.set_len(len as u64).map_err(e)?;
+    out.file.sync_all().map_err(e)
 }
 
 /// The folder of `path` and a new name for the temporary file a new
@@ -138,26 +121,49 @@ pub(crate) fn tmp_path(path: &Path) -> (PathBuf, PathBuf) {
     (dir, tmp)
 }
 
-/// Create `tmp` (which must not exist) for writing, with `O_DIRECT` when the
-/// filesystem takes it; returns the file and whether it is direct. A
-/// filesystem may create the file and then refuse `O_DIRECT`: the file is
-/// removed and created again without it.
-pub(crate) fn create_tmp(tmp: &Path) -> std::io::Result<(std::fs::File, bool)> {
-    let open = |direct: bool| {
-        let mut o = std::fs::OpenOptions::new();
-        o.write(true).create_new(true);
-        if direct {
-            o.custom_flags(nix::libc::O_DIRECT);
+/// A new temporary file, open for writing with `O_DIRECT` when the
+/// filesystem takes it.
+#[derive(Debug)]
+pub(crate) struct TmpFile {
+    pub(crate) file: std::fs::File,
+    direct: bool,
+}
+
+impl TmpFile {
+    /// Create `tmp` (which must not exist). A filesystem may create the file
+    /// and then refuse `O_DIRECT`: the file is removed and created again
+    /// without it.
+    pub(crate) fn create(tmp: &Path) -> std::io::Result<TmpFile> {
+        let open = |direct: bool| {
+            let mut o = std::fs::OpenOptions::new();
+            o.write(true).create_new(true);
+            if direct {
+                o.custom_flags(nix::libc::O_DIRECT);
+            }
+            o.open(tmp).map(|file| TmpFile { file, direct })
+        };
+        match open(true) {
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(e),
+            Err(_) => {
+                // Ours if it exists: the name is unique to this call.
+                let _ = std::fs::remove_file(tmp);
+                open(false)
+            }
+            ok => ok,
         }
-        o.open(tmp)
-    };
-    match open(true) {
-        Ok(f) => Ok((f, true)),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(e),
-        Err(_) => {
-            // Ours if it exists: the name is unique to this call.
-            let _ = std::fs::remove_file(tmp);
-            open(false).map(|f| (f, false))
+    }
+
+    /// Write `data` at `offset` (with `O_DIRECT`: 4096-aligned address,
+    /// offset and length). Some filesystems accept `O_DIRECT` at open and
+    /// refuse the write: then the file is reopened without it and the write
+    /// done again (and every later one).
+    pub(crate) fn write_at(&mut self, tmp: &Path, data: &[u8], offset: usize) -> std::io::Result<()> {
+        match self.file.write_all_at(data, offset as u64) {
+            Err(_) if self.direct => {
+                *self = TmpFile { file: std::fs::OpenOptions::new().write(true).open(tmp)?, direct: false };
+                self.file.write_all_at(data, offset as u64)
+            }
+            other => other,
         }
     }
 }
@@ -301,24 +307,8 @@ impl AlignedBuf {
         self.buf.get(self.start + r.start..self.start + r.end)
     }
 
-    pub(crate) fn get_mut<R: std::ops::RangeBounds<usize>>(&mut self, r: R) -> Option<&mut [u8]> {
-        use std::ops::Bound;
-        let lo = match r.start_bound() {
-            Bound::Included(&a) => a,
-            Bound::Excluded(&a) => a + 1,
-            Bound::Unbounded => 0,
-        };
-        let hi = match r.end_bound() {
-            Bound::Included(&b) => b + 1,
-            Bound::Excluded(&b) => b,
-            Bound::Unbounded => self.capacity(),
-        };
-        self.buf.get_mut(self.start + lo..self.start + hi)
-    }
-
-    /// Bytes usable from the aligned start (a multiple of 4096).
-    pub(crate) fn capacity(&self) -> usize {
-        (self.buf.len() - self.start) / DIRECT_ALIGN * DIRECT_ALIGN
+    pub(crate) fn get_mut(&mut self, r: std::ops::Range<usize>) -> Option<&mut [u8]> {
+        self.buf.get_mut(self.start + r.start..self.start + r.end)
     }
 
     /// (buffer, start, len) for [`write_encoded`].
@@ -371,7 +361,7 @@ impl RevocationIndex {
         // `vec![0; n]` is a zeroed allocation (fresh pages from the kernel,
         // no memset): pages are faulted in by the parallel fill below.
         let mut buf = AlignedBuf::zeroed(total);
-        let body = buf.get_mut(..body_len).ok_or_else(|| corrupt(name, "encode buffer"))?;
+        let body = buf.get_mut(0..body_len).ok_or_else(|| corrupt(name, "encode buffer"))?;
         let (head, rest) = body.split_at_mut(head_len);
         let (time, rest) = rest.split_at_mut(times.len() * 4);
         put_head(head, &meta, times.len() * 4);

@@ -136,53 +136,6 @@ const RADIX_BITS: u32 = 11;
 /// Below this many entries a comparison sort is as fast.
 const RADIX_MIN_LEN: usize = 1 << 16;
 
-/// Sort (serial, input position) pairs by serial, ties in input order
-/// (stable). JPKI-like serials are dense, so when they span less than 2^32
-/// an LSD radix sort on the offset from the smallest does it in two or
-/// three linear passes; otherwise a parallel comparison sort.
-fn sort_pairs(pairs: &mut Vec<(u64, u32)>) {
-    let min = pairs.iter().map(|p| p.0).min().unwrap_or(0);
-    let max = pairs.iter().map(|p| p.0).max().unwrap_or(0);
-    let span = max - min;
-    if pairs.len() < RADIX_MIN_LEN || span > u64::from(u32::MAX) {
-        pairs.par_sort_unstable();
-        return;
-    }
-    let bits = 64 - span.leading_zeros();
-    let passes = bits.div_ceil(RADIX_BITS);
-    let mask = (1u64 << RADIX_BITS) - 1;
-    let mut src = std::mem::take(pairs);
-    let mut dst: Vec<(u64, u32)> = vec![(0, 0); src.len()];
-    for pass in 0..passes {
-        let shift = pass * RADIX_BITS;
-        // The masked value has RADIX_BITS bits: it fits any usize.
-        #[allow(clippy::cast_possible_truncation)]
-        let bucket = |s: u64| ((s - min) >> shift & mask) as usize;
-        let mut starts = vec![0usize; 1 << RADIX_BITS];
-        for p in &src {
-            if let Some(c) = starts.get_mut(bucket(p.0)) {
-                *c += 1;
-            }
-        }
-        let mut sum = 0usize;
-        for c in &mut starts {
-            let n = *c;
-            *c = sum;
-            sum += n;
-        }
-        for &p in &src {
-            if let Some(at) = starts.get_mut(bucket(p.0)) {
-                if let Some(d) = dst.get_mut(*at) {
-                    *d = p;
-                }
-                *at += 1;
-            }
-        }
-        std::mem::swap(&mut src, &mut dst);
-    }
-    *pairs = src;
-}
-
 /// Sort `keys` by bits `lo..lo + bits` only (LSD radix, stable: keys equal
 /// there keep their order).
 fn radix_sort_bits(keys: &mut Vec<u64>, lo: u32, bits: u32) {
@@ -222,7 +175,7 @@ fn radix_sort_bits(keys: &mut Vec<u64>, lo: u32, bits: u32) {
 /// and the position fit one u64 together (JPKI-like serials: 27 + 24 bits
 /// at 10M entries), each entry is one 8-byte key sorted on its serial bits
 /// — half the memory and traffic of (serial, position) pairs; otherwise
-/// [`sort_pairs`].
+/// (serials spread over more than 2^32) a parallel sort of such pairs.
 fn for_each_in_order(serials: &[u64], mut f: impl FnMut(u64, u32)) {
     let n = serials.len();
     let min = serials.iter().copied().min().unwrap_or(0);
@@ -245,7 +198,8 @@ fn for_each_in_order(serials: &[u64], mut f: impl FnMut(u64, u32)) {
     } else {
         let mut pairs: Vec<(u64, u32)> =
             serials.iter().enumerate().map(|(i, &s)| (s, u32::try_from(i).unwrap_or(u32::MAX))).collect();
-        sort_pairs(&mut pairs);
+        // By serial, then position: equal serials stay in input order.
+        pairs.par_sort_unstable();
         for (s, i) in pairs {
             f(s, i);
         }
@@ -600,36 +554,7 @@ impl RevocationIndex {
 
 #[cfg(test)]
 mod tests {
-    use super::{for_each_in_order, sort_pairs, RankBuckets, RADIX_MIN_LEN};
-
-    /// The radix path sorts like a stable sort by serial (ties in input
-    /// order), for dense and sparse spans; wide spans take the other path.
-    #[test]
-    #[allow(clippy::cast_possible_truncation, clippy::indexing_slicing)]
-    fn sort_pairs_is_a_stable_sort_by_serial() {
-        let mut x = 0x2545_f491_4f6c_dd1du64;
-        let mut rnd = |m: u64| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x % m
-        };
-        for span in [1_000u64, 3_000_000, 1 << 31, u64::from(u32::MAX), 1 << 40] {
-            let n = RADIX_MIN_LEN * 2;
-            let base = 1_000_000_000u64;
-            let mut pairs: Vec<(u64, u32)> = (0..n).map(|i| (base + rnd(span + 1), i as u32)).collect();
-            pairs.push((base, n as u32));
-            pairs.push((base + span, n as u32 + 1));
-            let mut want = pairs.clone();
-            want.sort_by_key(|p| p.0);
-            sort_pairs(&mut pairs);
-            if span <= u64::from(u32::MAX) {
-                assert_eq!(pairs, want, "span {span}");
-            } else {
-                assert!(pairs.windows(2).all(|w| w[0].0 <= w[1].0), "span {span}");
-            }
-        }
-    }
+    use super::{for_each_in_order, RankBuckets, RADIX_MIN_LEN};
 
     /// Both ways of ordering the entries (packed keys, pairs) give a stable
     /// sort by serial, around the radix threshold and across the u64 range.
@@ -645,10 +570,15 @@ mod tests {
         };
         // Spans that fit a packed key with the positions, and ones that do
         // not (pairs); sizes below and above the radix threshold.
+        let big = RADIX_MIN_LEN * 2;
         for (span, n) in [
             (1_000u64, 500usize),
-            (3_000_000, RADIX_MIN_LEN * 2),
-            (1 << 39, RADIX_MIN_LEN * 2),
+            (1_000, big),
+            (3_000_000, big),
+            (1 << 31, big),
+            (u64::from(u32::MAX), big),
+            (1 << 39, big),
+            (1 << 40, big),
             (1 << 50, 5_000),
             (u64::MAX - 10, 3_000),
         ] {

@@ -27,7 +27,7 @@ use std::thread::JoinHandle;
 
 use crate::error::IndexError;
 use crate::format::{
-    crc_of, create_tmp, io_err, put_head, put_times, put_trailer, times_offset, tmp_path, AlignedBuf, DIRECT_ALIGN,
+    crc_of, io_err, put_head, put_times, put_trailer, times_offset, tmp_path, AlignedBuf, TmpFile, DIRECT_ALIGN,
     TRAILER_BYTES,
 };
 use crate::index::RevocationIndex;
@@ -41,38 +41,10 @@ const QUEUE_DEPTH: usize = 2;
 /// metadata of up to 4056 bytes (one CRL: about 800) fits.
 const HEAD_ROOM: usize = DIRECT_ALIGN;
 
-/// The temporary file, opened for writing with `O_DIRECT` when the
-/// filesystem accepts it.
-#[derive(Debug)]
-struct Out {
-    file: File,
-    direct: bool,
-}
-
-impl Out {
-    /// Reopen the temporary file for writing without `O_DIRECT`.
-    fn reopen_buffered(tmp: &Path) -> std::io::Result<Out> {
-        Ok(Out { file: std::fs::OpenOptions::new().write(true).open(tmp)?, direct: false })
-    }
-
-    /// Write `data` at `offset`. Some filesystems accept `O_DIRECT` at open
-    /// and refuse the write: then the file is reopened without it and the
-    /// write done again (and every later one).
-    fn write_at(&mut self, tmp: &Path, data: &[u8], offset: usize) -> std::io::Result<()> {
-        match self.file.write_all_at(data, offset as u64) {
-            Err(_) if self.direct => {
-                *self = Out::reopen_buffered(tmp)?;
-                self.file.write_all_at(data, offset as u64)
-            }
-            other => other,
-        }
-    }
-}
-
 /// What the writer thread did.
 #[derive(Debug)]
 struct Written {
-    out: Out,
+    out: TmpFile,
     /// CRC-32 state over every byte written, in file order.
     crc: crc32fast::Hasher,
     error: Option<std::io::Error>,
@@ -121,10 +93,7 @@ impl TimeStream {
         let block = block_bytes.max(1).next_multiple_of(DIRECT_ALIGN);
         let (dir, tmp) = tmp_path(path);
         std::fs::create_dir_all(&dir).map_err(|e| io_err(&dir, &e))?;
-        let mut out = match create_tmp(&tmp) {
-            Ok((file, direct)) => Out { file, direct },
-            Err(e) => return Err(io_err(&tmp, &e)),
-        };
+        let mut out = TmpFile::create(&tmp).map_err(|e| io_err(&tmp, &e))?;
         let (tx, rx) = mpsc::sync_channel::<(AlignedBuf, usize)>(QUEUE_DEPTH);
         let (recycle_tx, recycle) = mpsc::channel::<AlignedBuf>();
         let writer_tmp = tmp.clone();
